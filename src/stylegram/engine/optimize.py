@@ -1,0 +1,93 @@
+"""One scale of the optimization: L-BFGS or Adam on the image's pixels.
+
+The network's weights stay fixed; the loss is backpropagated into the image
+(Gatys et al., CVPR 2016). The loop emits one call of ``on_step`` per iteration and
+keeps the best (lowest-loss) image so far, which it hands back if the run is stopped
+or the loss stops being finite.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+
+from ..errors import NonFiniteLossError
+
+__all__ = ["optimize_scale", "ScaleStopped", "LossFunction"]
+
+LossFunction = Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+
+
+class ScaleStopped(Exception):
+    """Internal: the scale was stopped; ``best`` is the best image so far, ``steps`` done."""
+
+    def __init__(self, cause: BaseException, best: torch.Tensor, steps: int) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.best = best
+        self.steps = steps
+
+
+def _make_optimizer(name: str, image: torch.Tensor, lr: float) -> torch.optim.Optimizer:
+    if name == "lbfgs":
+        # One function evaluation per iteration; L-BFGS's own step-size rule.
+        return torch.optim.LBFGS([image], lr=1.0, max_iter=1, history_size=50, tolerance_grad=0, tolerance_change=0)
+    return torch.optim.Adam([image], lr=lr)
+
+
+def optimize_scale(
+    image: torch.Tensor,
+    loss_fn: LossFunction,
+    *,
+    optimizer: str,
+    steps: int,
+    lr: float,
+    on_step: Callable[[int, float, dict[str, float], torch.Tensor], None],
+) -> torch.Tensor:
+    """Optimize ``image`` for ``steps`` iterations at one scale.
+
+    Args:
+        image: ``(1, 3, H, W)`` float32 RGB 0-1, the starting point (not modified).
+        loss_fn: Maps the image to ``(total, {"content":.., "style":.., "tv":..})``.
+        optimizer: ``"lbfgs"`` or ``"adam"`` (Adam clamps the image to 0-1 after each step).
+        steps: Iterations (each one loss evaluation, plus backward).
+        lr: Adam's learning rate in image units per step.
+        on_step: Called after each iteration with ``(iteration, total, terms, image)``.
+
+    Returns:
+        The optimized image, clamped to 0-1.
+
+    Raises:
+        ScaleStopped: Wrapping ``KeyboardInterrupt`` or :class:`NonFiniteLossError`,
+            with the best image so far.
+    """
+    x = image.detach().clone().requires_grad_(True)
+    opt = _make_optimizer(optimizer, x, lr)
+    best, best_loss = x.detach().clone(), math.inf
+    last_total, last_terms = math.nan, {}
+
+    def closure() -> torch.Tensor:
+        nonlocal best, best_loss, last_total, last_terms
+        opt.zero_grad(set_to_none=True)
+        total, terms = loss_fn(x)
+        total.backward()
+        last_total, last_terms = float(total.detach()), {k: float(v.detach()) for k, v in terms.items()}
+        if last_total < best_loss:
+            best, best_loss = x.detach().clone(), last_total
+        return total
+
+    step = 0
+    try:
+        for step in range(1, steps + 1):
+            opt.step(closure)
+            if not math.isfinite(last_total):
+                raise NonFiniteLossError(f"loss became {last_total} at iteration {step}", step)
+            if optimizer == "adam":
+                with torch.no_grad():
+                    x.clamp_(0, 1)
+            on_step(step, last_total, last_terms, x)
+    except (KeyboardInterrupt, NonFiniteLossError) as error:
+        raise ScaleStopped(error, best.clamp(0, 1), step - 1) from None
+    return x.detach().clamp(0, 1)

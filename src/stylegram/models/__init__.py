@@ -1,0 +1,19 @@
+"""Models and weights: VGG19 with named layers, weight sources, their preprocessing."""
+
+from .preprocessing import CaffePreprocessing, TorchvisionPreprocessing, preprocessing
+from .vgg import CONV_LAYERS, LAYER_NAMES, VGG19, check_layers
+from .weights import WEIGHTS, WeightsSpec, load_weights, torchvision_hub_path
+
+__all__ = [
+    "CONV_LAYERS",
+    "LAYER_NAMES",
+    "VGG19",
+    "WEIGHTS",
+    "CaffePreprocessing",
+    "TorchvisionPreprocessing",
+    "WeightsSpec",
+    "check_layers",
+    "load_weights",
+    "preprocessing",
+    "torchvision_hub_path",
+]
