@@ -1,0 +1,82 @@
+"""The command line, driven in-process with an argument list (click's CliRunner)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from stylegram.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_writes_image_of_requested_size_with_settings(tmp_path, content_path, style_path):
+    out = tmp_path / "out.png"
+    figure = tmp_path / "figure.png"
+    result = invoke(content_path, style_path, "-o", out, "--size", 64, "--steps", 4, "--json", "--comparison", figure)
+    assert result.exit_code == 0, result.output
+    image = Image.open(out)
+    assert image.size == (64, 48) and image.mode == "RGB"
+    settings = json.loads(image.text["stylegram"])["settings"]
+    assert settings["steps"] == 4 and settings["size"] == 64
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["size"] == [64, 48] and summary["output"] == str(out)
+    assert "output 64x48 px" in result.stderr
+    assert Image.open(figure).width > 3 * 64
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path, small_content, small_style):
+    out = tmp_path / "out.jpg"
+    done = subprocess.run(
+        [sys.executable, "-m", "stylegram", str(small_content), str(small_style), "-o", str(out), "--steps", "2", "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and Image.open(out).size == (96, 72)
+
+
+def test_save_every_writes_checkpoints(tmp_path, small_content, small_style):
+    out = tmp_path / "out.png"
+    result = invoke(small_content, small_style, "-o", out, "--steps", 4, "--save-every", 2, "-q")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "out.step00002.png", "out.step00004.png"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--optimizer", "lbgfs"], "--optimizer: unknown value 'lbgfs'; choose one of lbfgs, adam (did you mean 'lbfgs'?)"),
+        (["--style-layers", "conv1_1,conv6_1"], "--style-layers: unknown VGG19 layer 'conv6_1'"),
+        (["--style-weight", "-3"], "--style-weight: must be a finite number >= 0"),
+        (["--style-blend-weights", "1,2"], "there are 1 style images but 2 weights"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(tmp_path, small_content, small_style, extra, message):
+    out = tmp_path / "out.png"
+    result = invoke(small_content, small_style, "-o", out, *extra)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylegram: error: ") and message in lines[0]
+    assert not out.exists()
+
+
+def test_missing_input_and_bad_output_exit_2(tmp_path, small_content, small_style):
+    missing = invoke(tmp_path / "nope.jpg", small_style, "-o", tmp_path / "o.png")
+    assert missing.exit_code == 2 and f"file not found: {tmp_path / 'nope.jpg'}" in missing.stderr
+    bad_format = invoke(small_content, small_style, "-o", tmp_path / "o.gif")
+    assert bad_format.exit_code == 2 and "unknown output format '.gif'" in bad_format.stderr
+    no_folder = invoke(small_content, small_style, "-o", tmp_path / "no" / "o.png")
+    assert no_folder.exit_code == 2 and "does not exist" in no_folder.stderr
+
+
+def test_help_lists_config_options_with_defaults():
+    result = invoke("run", "--help")
+    assert result.exit_code == 0
+    for text in ("--content-layers", "[default: conv4_2:1]", "--preserve-color", "--style-weight"):
+        assert text in result.output

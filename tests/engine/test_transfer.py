@@ -1,0 +1,63 @@
+"""The optimization, tested by its properties on small images with the real weights."""
+
+import numpy as np
+import pytest
+
+from stylegram import run
+from stylegram.engine import default_scales, scale_sizes, split_steps
+
+
+def test_short_run_lowers_the_loss(small_content, small_style):
+    events = []
+    result = run(small_content, small_style, steps=12, callback=events.append)
+    assert [e.step for e in events] == list(range(1, 13))
+    assert events[-1].loss < 0.5 * events[1].loss
+    assert result.image.size == (96, 72) and result.image.mode == "RGB"
+    assert events[-1].seconds_left == 0
+
+
+def test_same_seed_same_image(small_content, small_style):
+    first = run(small_content, small_style, steps=4, init="noise", seed=7).image
+    again = run(small_content, small_style, steps=4, init="noise", seed=7).image
+    other = run(small_content, small_style, steps=4, init="noise", seed=8).image
+    assert np.array_equal(np.asarray(first), np.asarray(again))
+    assert not np.array_equal(np.asarray(first), np.asarray(other))
+
+
+def test_coarse_to_fine_runs_each_scale(small_content, small_style):
+    events = []
+    result = run(small_content, small_style, steps=6, scales=(48, 96), callback=events.append)
+    assert result.scales == [(48, 36), (96, 72)]
+    assert [e.size for e in events] == [(48, 36)] * 4 + [(96, 72)] * 2
+    assert result.image.size == (96, 72)
+
+
+def test_adam_and_several_styles(small_content, small_style, content_path):
+    result = run(small_content, [small_style, content_path], steps=5, optimizer="adam", lr=0.05, style_blend_weights="3,1")
+    assert result.image.size == (96, 72) and np.isfinite(result.losses["total"])
+
+
+def test_preserve_color_keeps_the_content_colours(small_content, small_style):
+    from PIL import Image
+
+    content = np.asarray(Image.open(small_content).convert("YCbCr")).astype(float)
+    plain = np.asarray(run(small_content, small_style, steps=8).image.convert("YCbCr")).astype(float)
+    kept = np.asarray(run(small_content, small_style, steps=8, preserve_color=True).image.convert("YCbCr")).astype(float)
+    chroma_error = lambda image: np.abs(image[..., 1:] - content[..., 1:]).mean()  # noqa: E731
+    assert chroma_error(kept) < 2.0 < chroma_error(plain)
+
+
+def test_default_schedule():
+    assert default_scales(200) == (200,)
+    assert default_scales(512) == (256, 512)
+    assert default_scales(700) == (256, 350, 700)
+    assert scale_sizes((512, 384), None) == [(256, 192), (512, 384)]
+    assert scale_sizes((300, 200), (128, 300, 1000)) == [(128, 85), (300, 200)]
+    assert split_steps(300, 2) == [200, 100] and split_steps(7, 3) == [4, 2, 1]
+
+
+def test_layer_names_checked_before_work(small_content, small_style):
+    from stylegram import OptionError
+
+    with pytest.raises(OptionError, match=r"--style-layers: unknown VGG19 layer 'conv9_1'"):
+        run(small_content, small_style, style_layers="conv1_1,conv9_1")

@@ -1,0 +1,44 @@
+import pytest
+
+from stylegram import OptionError, StyleConfig
+
+
+def test_strings_are_parsed_like_the_cli_types_them():
+    config = StyleConfig(style_layers="conv1_1:2,conv3_1", steps="40", scales="64,128", preserve_color="yes")
+    assert config.style_layers == (("conv1_1", 2.0), ("conv3_1", 1.0))
+    assert config.steps == 40 and config.scales == (64, 128) and config.preserve_color is True
+
+
+def test_misspelt_choice_suggests_the_right_one():
+    with pytest.raises(OptionError, match=r"--optimizer: unknown value 'lbgfs'.*\(did you mean 'lbfgs'\?\)"):
+        StyleConfig(optimizer="lbgfs")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"steps": 0}, "--steps: must be at least 1"),
+        ({"style_weight": -1.0}, "--style-weight: must be a finite number >= 0"),
+        ({"lr": "fast"}, "--lr: 'fast' is not a valid float"),
+        ({"size": 8}, "--size: 8 px is below the minimum of 32 px"),
+        ({"style_layers": "conv1_1:x"}, "--style-layers: 'x' is not a valid float"),
+        ({"scales": "16,64"}, "--scales: every scale must be at least 32 px"),
+    ],
+)
+def test_bad_values_name_the_option(options, message):
+    with pytest.raises(OptionError, match=message) as raised:
+        StyleConfig(**options)
+    assert isinstance(raised.value, ValueError)
+
+
+def test_blend_weights_normalized_and_counted():
+    config = StyleConfig(style_blend_weights="2,1,1")
+    assert config.blend_weights(3) == (0.5, 0.25, 0.25)
+    with pytest.raises(OptionError, match="there are 2 style images but 3 weights"):
+        config.blend_weights(2)
+    assert StyleConfig().blend_weights(4) == (0.25,) * 4
+
+
+def test_unknown_override_suggests_a_field():
+    with pytest.raises(OptionError, match=r"unknown option 'style_wieght' \(did you mean 'style_weight'\?\)"):
+        StyleConfig().with_options(style_wieght=3)
