@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
-from stylegram.errors import ImageReadError, OutputPathError
+from stylegram.errors import ImageReadError, OptionError, OutputPathError
 from stylegram.image import (
     MAX_PIXELS,
     check_output_path,
@@ -248,7 +248,7 @@ def test_decompression_bomb_limit(tmp_path, monkeypatch):
     with pytest.raises(ImageReadError, match=r"big\.png: image has more than 5,000 pixels"):
         read_image(path)
     monkeypatch.setenv("STYLEGRAM_MAX_PIXELS", "lots")
-    with pytest.raises(ImageReadError, match="STYLEGRAM_MAX_PIXELS: 'lots'"):
+    with pytest.raises(OptionError, match="STYLEGRAM_MAX_PIXELS: 'lots'"):
         read_image(path)
     monkeypatch.delenv("STYLEGRAM_MAX_PIXELS")
     assert pixel_limit() == MAX_PIXELS and read_image(path).size == (100, 100)

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from ..config import suggest
-from ..errors import ImageReadError, OutputPathError
+from ..errors import ImageReadError, OptionError, OutputPathError
 
 __all__ = [
     "ImageSource",
@@ -65,14 +65,16 @@ def pixel_limit() -> int:
     set, else :data:`MAX_PIXELS`. Read at each call, so a server can change it.
 
     Raises:
-        ImageReadError: The variable is set but is not a positive whole number.
+        OptionError: The variable is set but is not a positive whole number.
     """
     text = os.environ.get("STYLEGRAM_MAX_PIXELS")
     if text is None:
         return MAX_PIXELS
     value = int(text) if text.strip().isdigit() else 0
     if value <= 0:
-        raise ImageReadError(f"STYLEGRAM_MAX_PIXELS: '{text}' is not a positive whole number of pixels")
+        raise OptionError(
+            f"STYLEGRAM_MAX_PIXELS: '{text}' is not a positive whole number of pixels", "STYLEGRAM_MAX_PIXELS"
+        )
     return value
 
 
@@ -136,6 +138,7 @@ def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
         ImageReadError: The file is missing, not an image, truncated or corrupt, has
             more pixels than the limit, or the array has an unsupported shape or
             dtype. The message is one line naming the file.
+        OptionError: ``STYLEGRAM_MAX_PIXELS`` is malformed.
     """
     limit = pixel_limit() if max_pixels is None else max_pixels
     if isinstance(source, np.ndarray):
