@@ -190,6 +190,7 @@ def run(
         NonFiniteLossError: The loss diverged; ``partial`` is the last finite image.
     """
     from .engine import transfer
+    from .engine.memory import available_memory, is_out_of_memory, memory_error
 
     config = _configure(config, overrides)
     inputs = inputs or load_inputs(content, styles, config)
@@ -223,6 +224,11 @@ def run(
         if error.partial is not None:
             error.partial = _with_alpha(error.partial, inputs.content)
         raise
+    except (MemoryError, RuntimeError) as error:
+        # Out of memory outside the iterations (a scale's targets): no image to keep.
+        if not is_out_of_memory(error):
+            raise
+        raise memory_error(inputs.size, config, device, dtype, available_memory(device)) from None
     image = _with_alpha(to_pil(result.image), inputs.content)
     return StyleResult(
         image=image,

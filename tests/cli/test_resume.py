@@ -90,6 +90,14 @@ def test_run_from_scratch_does_not_overwrite_unfinished_work(cli, files, tmp_pat
     assert read_metadata(out)["finished"] is True
 
 
+def test_continuing_by_hand_from_an_unfinished_out_is_allowed(cli, files, tmp_path, steps_seen):
+    out = tmp_path / "out.png"
+    _interrupted_run(cli, files, out, steps_seen)
+    result = cli(*files, "-o", out, "--init", out, "--steps", 2, "--size", 64)
+    assert result.exit_code == 0, result.output
+    assert read_metadata(out)["finished"] is True
+
+
 def test_checkpoints_are_not_overwritten_by_a_new_run(cli, files, tmp_path):
     out = tmp_path / "out.png"
     assert cli(*files, "-o", out, "--steps", 2, *RUN).exit_code == 0

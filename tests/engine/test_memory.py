@@ -60,11 +60,11 @@ def test_available_memory_on_this_machine(monkeypatch):
 
 def test_largest_side_fits_and_the_next_does_not():
     budget = 2 * 2**30
-    side = largest_side((3000, 2000), budget, layers=LAYERS)
+    side = largest_side((3000, 2000), budget, LAYERS)
     fits = estimate_memory((side, round(side * 2 / 3)), LAYERS)
     too_big = estimate_memory((side + 1, round((side + 1) * 2 / 3)), LAYERS)
     assert fits <= budget < too_big
-    assert largest_side((3000, 2000), 2**20, layers=LAYERS) is None
+    assert largest_side((3000, 2000), 2**20, LAYERS) is None
 
 
 def test_check_memory_rejects_with_estimate_and_largest_size(monkeypatch):
@@ -108,3 +108,31 @@ def test_out_of_memory_during_the_run_keeps_the_best_image(monkeypatch):
     assert partial.size == (64, 48)
     assert partial.getpixel((30, 20))[0] > 100  # the content-initialised image, not black
 
+
+
+def test_out_of_memory_while_building_targets_is_reported(monkeypatch):
+    from stylegram import api
+    from stylegram.engine import gatys
+
+    def failing(self, *args):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 99 bytes")
+
+    monkeypatch.setattr(gatys.GatysLoss, "__init__", failing)
+    monkeypatch.setenv("STYLEGRAM_MEMORY_LIMIT", "64G")
+    image = Image.new("RGB", (64, 48), (200, 40, 40))
+    with pytest.raises(OutOfMemoryError, match=r"^out of memory: 64x48 px needs about") as info:
+        api.run(image, image, steps=2, size=64, device="cpu")
+    assert info.value.partial is None
+
+
+def test_other_runtime_errors_are_not_taken_for_memory(monkeypatch):
+    from stylegram import api
+    from stylegram.engine import gatys
+
+    def failing(self, *args):
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr(gatys.GatysLoss, "__init__", failing)
+    image = Image.new("RGB", (64, 48))
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        api.run(image, image, steps=2, size=64, device="cpu")

@@ -130,8 +130,9 @@ def _write(path: Path, image: Any, metadata: dict[str, Any] | None) -> None:
 def _plan(output: Path, save_every: int | None, resume: bool, overwrite: bool, options: dict[str, Any]) -> tuple[Any, int]:
     """The config and the iterations already done: a new run, or the one saved in OUT.
 
-    A run from scratch never replaces an unfinished run saved in OUT, nor (with
-    ``--save-every``) OUT's checkpoints, unless ``--overwrite`` is given.
+    A run from scratch never replaces an unfinished run saved in OUT (unless it
+    starts from it: ``--init OUT``), nor (with ``--save-every``) OUT's checkpoints,
+    unless ``--overwrite`` is given.
 
     Raises:
         OptionError: Nothing to resume, or work that a new run would overwrite.
@@ -164,8 +165,10 @@ def _plan(output: Path, save_every: int | None, resume: bool, overwrite: bool, o
                 "--steps",
             )
         return config, done
+    config = config_from(options)
     if not overwrite:
-        if record.get("finished") is False:
+        continued = Path(config.init).is_file() and Path(config.init).resolve() == output.resolve()
+        if record.get("finished") is False and not continued:
             raise OptionError(
                 f"{output} holds an unfinished run ({record.get('steps_done')} iterations); continue it with "
                 "--resume, or start again with --overwrite",
@@ -178,7 +181,7 @@ def _plan(output: Path, save_every: int | None, resume: bool, overwrite: bool, o
                 "--resume, start again with --overwrite, or choose another -o",
                 "--save-every",
             )
-    return config_from(options), 0
+    return config, 0
 
 
 def _run(

@@ -164,14 +164,23 @@ def available_memory(device: torch.device) -> int | None:
     return None
 
 
-def largest_side(size: tuple[int, int], fits: int, **estimate: object) -> int | None:
+def largest_side(
+    size: tuple[int, int],
+    fits: int,
+    layers: Sequence[str],
+    *,
+    dtype: torch.dtype = torch.float32,
+    optimizer: str = "lbfgs",
+    device_type: str = "cpu",
+) -> int | None:
     """The largest long side in pixels, below ``max(size)``, whose run at ``size``'s
-    aspect ratio needs at most ``fits`` bytes (:func:`estimate_memory` with the keyword
-    arguments given); ``None`` if not even ``MIN_SIDE`` pixels fit."""
+    aspect ratio needs at most ``fits`` bytes (:func:`estimate_memory` with the same
+    arguments); ``None`` if not even ``MIN_SIDE`` pixels fit."""
     width, height = size
 
     def need(side: int) -> int:
-        return estimate_memory(fit_long_side(width, height, side), **estimate)  # type: ignore[arg-type]
+        fitted = fit_long_side(width, height, side)
+        return estimate_memory(fitted, layers, dtype=dtype, optimizer=optimizer, device_type=device_type)
 
     low, high = MIN_SIDE, max(size) - 1
     if high < low or need(low) > fits:
@@ -191,13 +200,13 @@ def memory_error(
 ) -> OutOfMemoryError:
     """The :class:`OutOfMemoryError` for a run at ``size`` that does not fit: the size,
     the estimate, the memory available and the largest ``--size`` that fits."""
-    estimate = dict(layers=_layers(config), dtype=dtype, optimizer=config.optimizer, device_type=device.type)
-    need = estimate_memory(size, **estimate)  # type: ignore[arg-type]
+    layers = _layers(config)
+    need = estimate_memory(size, layers, dtype=dtype, optimizer=config.optimizer, device_type=device.type)
     gib = 2**30
     message = f"out of memory: {size[0]}x{size[1]} px needs about {need / gib:.1f} GiB on {device.type}"
     if available is not None:
         message += f", {available / gib:.1f} GiB available"
-        side = largest_side(size, available, **estimate)
+        side = largest_side(size, available, layers, dtype=dtype, optimizer=config.optimizer, device_type=device.type)
         message += f"; use --size {side} or smaller" if side else "; not even the smallest size fits"
     else:
         message += "; use a smaller --size"
