@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled example images and small synthetic ones."""
+"""Shared fixtures: the bundled example images, small synthetic ones, the input cases of
+``shared/cases`` and an in-process CLI runner."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,3 +42,29 @@ def small_style(tmp_path_factory: pytest.TempPathFactory, style_path: Path) -> P
 def pixels(path: Path) -> np.ndarray:
     """The image's pixels as an int array (H, W, C)."""
     return np.asarray(Image.open(path)).astype(int)
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+"""``shared/`` sits beside the repository (in CI and in the worktrees)."""
+
+
+@pytest.fixture(scope="session")
+def cases() -> Path:
+    """The folder of case files listed in ``shared/cases/README.md``."""
+    folder = SHARED / "cases" / "files"
+    if not folder.is_dir():
+        pytest.skip(f"case files not found at {folder}")
+    return folder
+
+
+@pytest.fixture()
+def cli():
+    """Run ``stylegram ARGS...`` in-process; returns click's ``Result`` (stdout, stderr, exit code)."""
+    from stylegram.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: object):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke

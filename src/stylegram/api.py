@@ -17,12 +17,12 @@ from PIL import Image
 from ._device import resolve_device, resolve_precision, seed_everything
 from ._version import __version__
 from .config import StyleConfig
-from .errors import StylegramError
+from .errors import OptionError, StylegramError
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
 from .models import VGG19, check_layers, load_weights, preprocessing
 
-__all__ = ["StyleResult", "run", "stylize", "load_inputs", "Inputs"]
+__all__ = ["StyleResult", "run", "stylize", "load_inputs", "Inputs", "run_metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +74,27 @@ class StyleResult:
 
     def metadata(self) -> dict[str, Any]:
         """Text metadata for the output file: settings and version, to reproduce it."""
-        return {
-            "Software": f"stylegram {__version__}",
-            "stylegram": {
-                "version": __version__,
-                "settings": self.config.to_dict(),
-                "steps_done": self.steps,
-                "size": list(self.size),
-            },
-        }
+        return run_metadata(self.config, self.steps, self.size)
+
+
+def run_metadata(config: StyleConfig, steps_done: int, size: tuple[int, int], *, finished: bool = True) -> dict[str, Any]:
+    """The PNG text metadata of a result, a partial result or a checkpoint.
+
+    ``{"Software": "stylegram X", "stylegram": {"version", "settings" (``config.to_dict()``),
+    "steps_done", "size" [width, height], "finished"}}``; ``finished`` is ``False`` for
+    an image saved before the run's end, which a later run may resume
+    (``stylegram ... --resume``) and which a run from scratch will not overwrite.
+    """
+    return {
+        "Software": f"stylegram {__version__}",
+        "stylegram": {
+            "version": __version__,
+            "settings": config.to_dict(),
+            "steps_done": steps_done,
+            "size": list(size),
+            "finished": finished,
+        },
+    }
 
 
 def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
@@ -101,16 +113,26 @@ def load_inputs(
 ) -> Inputs:
     """Read and check every input before any model is loaded.
 
+    Front ends call this first so that every mistake a user can make is reported in
+    seconds: images (:func:`~stylegram.image.read_image`), the output size
+    (:func:`~stylegram.image.output_size`), options, and whether the run fits in the
+    memory of the chosen device (:func:`~stylegram.engine.memory.check_memory`).
+
     Raises:
         ImageReadError: An image is missing, unreadable, truncated, or too small.
         OptionError: Unknown layers, a style-weight count that does not match the
-            style images, or a ``size`` too small for the image's aspect ratio.
+            style images, a ``size`` too small for the image's aspect ratio, or a
+            device that is not available.
+        OutOfMemoryError: The output size does not fit in the device's memory; the
+            message gives the largest ``size`` that does.
     """
+    from .engine.memory import check_memory
+
     check_layers([name for name, _ in config.content_layers], "--content-layers")
     check_layers([name for name, _ in config.style_layers], "--style-layers")
     style_list = _as_list(styles)
     if not style_list:
-        raise StylegramError("give at least one style image")
+        raise OptionError("give at least one style image")
     config.check_style_count(len(style_list))
     loaded = read_image(content)
     size = output_size(*loaded.size, config.size, loaded.name)
@@ -118,6 +140,8 @@ def load_inputs(
     init = None
     if config.init not in ("content", "noise", "style"):
         init = read_image(config.init)
+    device = resolve_device(config.device)
+    check_memory(size, config, device, resolve_precision(config.precision, device))
     return Inputs(loaded, style_images, init, size)
 
 
@@ -134,6 +158,7 @@ def run(
     *,
     callback: ProgressCallback | None = None,
     inputs: Inputs | None = None,
+    steps_done: int = 0,
     **overrides: Any,
 ) -> StyleResult:
     """Paint ``content`` in the style of ``styles`` (Gatys et al., CVPR 2016).
@@ -147,6 +172,9 @@ def run(
             iteration (e.g. to draw progress or show a preview).
         inputs: Already loaded inputs from :func:`load_inputs` (front ends read them
             first to reject bad files early); ``content`` and ``styles`` are then ignored.
+        steps_done: Resume a stopped run: ``config.init`` is its saved image (a path),
+            which already had this many of ``config.steps`` iterations; the rest run at
+            the output size only, and ``StyleResult.steps`` counts both parts.
         **overrides: Fields of ``StyleConfig`` to change, e.g. ``steps=100``.
 
     Returns:
@@ -156,13 +184,22 @@ def run(
         ImageReadError: An input image cannot be used (see :func:`load_inputs`).
         OptionError: A bad setting; the message names the option.
         WeightsNotFoundError: The chosen VGG19 weights are not on this machine.
+        OutOfMemoryError: The size does not fit in memory (checked before the model
+            loads, or caught during the run; then ``partial`` is the best image so far).
         Interrupted: Ctrl+C (or SIGTERM in the CLI); ``partial`` is the best image so far.
         NonFiniteLossError: The loss diverged; ``partial`` is the last finite image.
     """
     from .engine import transfer
+    from .engine.memory import available_memory, is_out_of_memory, memory_error
 
     config = _configure(config, overrides)
     inputs = inputs or load_inputs(content, styles, config)
+    if steps_done and (inputs.init is None or not 0 < steps_done < config.steps):
+        raise OptionError(
+            f"--resume: cannot continue after {steps_done} of {config.steps} iterations"
+            + ("" if inputs.init else " without the saved image as --init"),
+            "--resume",
+        )
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)
     generator = seed_everything(config.seed)
@@ -179,13 +216,19 @@ def run(
             device=device,
             autocast=dtype,
             generator=generator,
-            init_image=inputs.init.composited() if inputs.init else None,
+            init_image=inputs.init.rgb if inputs.init else None,
             callback=callback,
+            steps_done=steps_done,
         )
     except StylegramError as error:
         if error.partial is not None:
             error.partial = _with_alpha(error.partial, inputs.content)
         raise
+    except (MemoryError, RuntimeError) as error:
+        # Out of memory outside the iterations (a scale's targets): no image to keep.
+        if not is_out_of_memory(error):
+            raise
+        raise memory_error(inputs.size, config, device, dtype, available_memory(device)) from None
     image = _with_alpha(to_pil(result.image), inputs.content)
     return StyleResult(
         image=image,

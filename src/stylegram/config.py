@@ -278,6 +278,23 @@ class StyleConfig:
         """The settings as plain JSON-compatible values (for metadata and summaries)."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "StyleConfig":
+        """The config back from :meth:`to_dict` (e.g. read from an output's metadata):
+        JSON lists become tuples again, and names this version does not know are
+        ignored, so records written by other versions still load.
+
+        Raises:
+            OptionError: A value the config rejects.
+        """
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: _tuples(v) for k, v in values.items() if k in names})
+
+
+def _tuples(value: Any) -> Any:
+    """Nested JSON lists as nested tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
 
 _INT_FIELDS = ("size", "steps", "seed")
 _FLOAT_FIELDS = ("content_weight", "style_weight", "tv_weight", "lr", "style_scale")

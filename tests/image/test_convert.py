@@ -1,36 +1,73 @@
+"""The size rule: no silent upscaling, ``--size`` sets the long side, round half up."""
+
+from __future__ import annotations
+
 import pytest
 import torch
-from PIL import Image
 
+from stylegram.config import DEFAULT_SIZE, MIN_SIDE
 from stylegram.errors import ImageReadError, OptionError
-from stylegram.image import fit_long_side, output_size, to_pil, to_tensor
+from stylegram.image import fit_long_side, output_size, to_pil
 
 
 @pytest.mark.parametrize(
-    "size, long_side, expected",
-    [((414, 274), 300, (300, 199)), ((850, 272), 512, (512, 164)), ((227, 331), 129, (88, 129)), ((64, 64), 32, (32, 32))],
+    ("image", "size", "expected"),
+    [
+        ((414, 274), None, (414, 274)),  # kept, never upscaled
+        ((414, 274), 300, (300, 199)),  # 274 * 300 / 414 = 198.55 -> 199
+        ((331, 227), None, (331, 227)),  # primes kept exactly
+        ((331, 227), 129, (129, 88)),  # 227 * 129 / 331 = 88.47 -> 88
+        ((850, 272), 512, (512, 164)),  # 163.84 -> 164
+        ((640, 338), 640, (640, 338)),
+        ((8000, 6000), None, (DEFAULT_SIZE, 384)),  # reduced to the default working size
+        ((200, 300), None, (200, 300)),  # portrait
+        ((200, 300), 100, (67, 100)),  # 66.67 -> 67
+        ((7, 7), 64, (64, 64)),  # upscaling only when asked
+        ((99, 33), 100, (100, 33)),  # 33.33 -> 33
+    ],
 )
-def test_fit_long_side_rounds_half_up(size, long_side, expected):
-    assert fit_long_side(*size, long_side) == expected
+def test_output_size(image, size, expected):
+    assert output_size(*image, size) == expected
 
 
-def test_output_size_never_upscales_silently():
-    assert output_size(414, 274, None) == (414, 274)
-    assert output_size(1024, 768, None) == (512, 384)
-    assert output_size(414, 274, 600) == (600, 397)  # asked for explicitly
+def test_half_rounds_up():
+    assert fit_long_side(400, 101, 200) == (200, 51)  # 50.5 -> 51
+    assert fit_long_side(101, 400, 200) == (51, 200)
 
 
-def test_output_size_rejects_too_small():
-    with pytest.raises(OptionError, match="--size: .* at least 32 px"):
-        output_size(1024, 205, 128)
-    with pytest.raises(ImageReadError, match=r"tiny.png: image is 7x7 px.*at least 32 px"):
+def test_every_odd_and_prime_size_is_exact():
+    for width in range(32, 140, 7):
+        for height in (33, 47, 97, 131):
+            assert output_size(width, height, None) == (width, height)
+            w, h = output_size(width, height, 200)
+            assert max(w, h) == 200 and min(w, h) >= MIN_SIDE
+
+
+def test_tiny_image_rejected_with_minimum():
+    with pytest.raises(ImageReadError, match=rf"tiny.png: image is 7x7 px.*at least {MIN_SIDE} px.*--size 32 or larger"):
         output_size(7, 7, None, "tiny.png")
 
 
-def test_tensor_round_trip_and_clamping():
+def test_extreme_aspect_ratio_rejected_with_size_that_works():
+    with pytest.raises(ImageReadError, match=r"2000x40 px, which gives 512x10 px.*use --size 1600 or larger"):
+        output_size(2000, 40, None, "strip.png")
+    with pytest.raises(OptionError, match=r"^--size: .*use --size 1600 or larger") as info:
+        output_size(2000, 40, 800, "strip.png")
+    assert info.value.option == "--size"
+    assert output_size(2000, 40, 1600) == (1600, 32)
+
+
+def test_to_pil_clamps_never_wraps_and_removes_nan():
+    tensor = torch.tensor([1.5, -0.5, float("nan")]).view(1, 3, 1, 1)
+    assert to_pil(tensor).getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_tensor_round_trip():
+    from PIL import Image
+
+    from stylegram.image import to_tensor
+
     image = Image.new("RGB", (5, 3), (10, 200, 255))
     tensor = to_tensor(image)
     assert tensor.shape == (1, 3, 3, 5) and tensor.dtype == torch.float32
     assert to_pil(tensor).tobytes() == image.tobytes()
-    wild = torch.tensor([-0.5, 1.7, float("nan")]).view(1, 3, 1, 1)
-    assert to_pil(wild).getpixel((0, 0)) == (0, 255, 0)

@@ -8,6 +8,7 @@ Ctrl+C 130 and SIGTERM 143 after the current image is written.
 
 from __future__ import annotations
 
+import glob
 import json
 import signal
 import sys
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from .._version import __version__
-from ..errors import Interrupted, StylegramError
+from ..errors import StylegramError
 from .options import config_from, config_options
 
 __all__ = ["main"]
@@ -51,7 +52,8 @@ def _fail(error: BaseException, debug: bool) -> NoReturn:
         import traceback
 
         traceback.print_exception(error)
-    click.echo(f"stylegram: error: {error}", err=True)
+    message = " ".join(str(error).splitlines())
+    click.echo(f"stylegram: error: {message}", err=True)
     sys.exit(getattr(error, "exit_code", 2))
 
 
@@ -59,12 +61,16 @@ def _partial_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.partial{output.suffix}")
 
 
+def _checkpoint_path(output: Path, step: int) -> Path:
+    return output.with_name(f"{output.stem}.step{step:05d}{output.suffix}")
+
+
 _EXIT_CODES = {"Ctrl+C": 130, "SIGTERM": 143}
 _stopped_by = ["Ctrl+C"]
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    _stopped_by[0] = "SIGTERM"
+def _on_signal(signum: int, frame: Any) -> None:
+    _stopped_by[0] = "SIGTERM" if signum == signal.SIGTERM else "Ctrl+C"
     raise KeyboardInterrupt
 
 
@@ -73,6 +79,8 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 @click.argument("styles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output image (.png, .jpg, .webp).")
 @click.option("--save-every", type=click.IntRange(min=1), default=None, metavar="N", help="Also write the image every N iterations, as OUT-stem.stepNNNNN.ext.")
+@click.option("--resume", is_flag=True, help="Continue the unfinished run saved in OUT (a PNG written on Ctrl+C) with its settings, for the iterations it has left; options given here override them.")
+@click.option("--overwrite", is_flag=True, help="Start from scratch even over an unfinished run in OUT or OUT's --save-every checkpoints.")
 @click.option("--comparison", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FIGURE", help="Also write a content | style | result figure here.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the run on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages (errors still shown).")
@@ -83,6 +91,8 @@ def run_command(
     styles: tuple[str, ...],
     output: Path,
     save_every: int | None,
+    resume: bool,
+    overwrite: bool,
     comparison: Path | None,
     as_json: bool,
     quiet: bool,
@@ -93,30 +103,22 @@ def run_command(
 
     Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks"
     (CVPR 2016), with coarse-to-fine optimization and optional colour preservation
-    (Gatys et al. 2017).
+    (Gatys et al. 2017). Inputs, sizes, partial files, resuming and exit codes:
+    docs/inputs.md.
     """
     warnings.showwarning = _warning_line
+    _stopped_by[0] = "Ctrl+C"
+    handlers = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _run(content, list(styles), output, save_every, comparison, as_json, quiet, options)
-    except Interrupted as error:
-        sig = _stopped_by[0]
-        if error.partial is not None:
-            _write(output, error.partial, {"stylegram": {"steps_done": error.step, "interrupted": True}})
-            click.echo(
-                f"stylegram: {sig}: stopped after {error.step} iterations; wrote the image so far to {output} "
-                f"(continue with --init {output})",
-                err=True,
-            )
-        sys.exit(_EXIT_CODES[sig])
+        _run(content, list(styles), output, save_every, resume, overwrite, comparison, as_json, quiet, options)
     except KeyboardInterrupt:
-        click.echo(f"stylegram: {_stopped_by[0]}: stopped before the optimization started; nothing written", err=True)
+        click.echo(f"stylegram: {_stopped_by[0]}: stopped before any image was written", err=True)
         sys.exit(_EXIT_CODES[_stopped_by[0]])
     except StylegramError as error:
-        if error.partial is not None:
-            partial = _partial_path(output)
-            _write(partial, error.partial, None)
-            error.args = (f"{error}; partial image written to {partial}",)
         _fail(error, debug)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def _write(path: Path, image: Any, metadata: dict[str, Any] | None) -> None:
@@ -125,39 +127,117 @@ def _write(path: Path, image: Any, metadata: dict[str, Any] | None) -> None:
     write_image(path, image, metadata=metadata)
 
 
+def _plan(output: Path, save_every: int | None, resume: bool, overwrite: bool, options: dict[str, Any]) -> tuple[Any, int]:
+    """The config and the iterations already done: a new run, or the one saved in OUT.
+
+    A run from scratch never replaces an unfinished run saved in OUT (unless it
+    starts from it: ``--init OUT``), nor (with ``--save-every``) OUT's checkpoints,
+    unless ``--overwrite`` is given.
+
+    Raises:
+        OptionError: Nothing to resume, or work that a new run would overwrite.
+    """
+    from ..config import StyleConfig
+    from ..errors import ImageReadError, OptionError
+    from ..image import read_metadata
+
+    if resume and overwrite:
+        raise OptionError("--resume and --overwrite: choose one", "--resume")
+    try:
+        record = read_metadata(output) if output.is_file() else {}
+    except ImageReadError:
+        record = {}  # not an image: nothing to resume or to protect
+    if resume:
+        if not output.is_file():
+            raise OptionError(f"--resume: {output} does not exist; there is no run to continue", "--resume")
+        if "settings" not in record or "steps_done" not in record:
+            raise OptionError(
+                f"--resume: {output} has no stylegram progress record (only PNG outputs carry one); "
+                f"continue it with --init {output} --steps N",
+                "--resume",
+            )
+        given = {k: v for k, v in options.items() if v is not None}
+        config = StyleConfig.from_dict(record["settings"]).with_options(**{**given, "init": str(output)})
+        done = int(record["steps_done"])
+        if done >= config.steps:
+            raise OptionError(
+                f"--resume: {output} already has {done} of {config.steps} iterations; give a larger --steps to continue it",
+                "--steps",
+            )
+        return config, done
+    config = config_from(options)
+    if not overwrite:
+        continued = Path(config.init).is_file() and Path(config.init).resolve() == output.resolve()
+        if record.get("finished") is False and not continued:
+            raise OptionError(
+                f"{output} holds an unfinished run ({record.get('steps_done')} iterations); continue it with "
+                "--resume, or start again with --overwrite",
+                "--output",
+            )
+        checkpoints = sorted(output.parent.glob(f"{glob.escape(output.stem)}.step[0-9]*{glob.escape(output.suffix)}"))
+        if save_every and checkpoints:
+            raise OptionError(
+                f"--save-every: checkpoints of an earlier run exist ({checkpoints[0].name}...); continue it with "
+                "--resume, start again with --overwrite, or choose another -o",
+                "--save-every",
+            )
+    return config, 0
+
+
 def _run(
     content: str,
     styles: list[str],
     output: Path,
     save_every: int | None,
+    resume: bool,
+    overwrite: bool,
     comparison: Path | None,
     as_json: bool,
     quiet: bool,
     options: dict[str, Any],
 ) -> None:
-    config = config_from(options)
     from .. import api
+    from ..errors import Interrupted
     from ..image import check_output_path
     from .progress import ProgressBar
 
     check_output_path(output)
     if comparison is not None:
         check_output_path(comparison)
+    config, done = _plan(output, save_every, resume, overwrite, options)
     inputs = api.load_inputs(content, styles, config)
     width, height = inputs.size
     if not quiet:
         own = "the content image's own size" if inputs.size == inputs.content.size else f"from {inputs.content.size[0]}x{inputs.content.size[1]}"
-        click.echo(f"stylegram: output {width}x{height} px ({own}), {config.steps} iterations", err=True)
+        resumed = f", resuming after {done}" if done else ""
+        click.echo(f"stylegram: output {width}x{height} px ({own}), {config.steps} iterations{resumed}", err=True)
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
     with ProgressBar(config.steps, enabled=not quiet) as bar:
 
         def on_event(event: Any) -> None:
             bar(event)
             if save_every and event.step % save_every == 0:
-                _write(output.with_name(f"{output.stem}.step{event.step:05d}{output.suffix}"), event.image(), None)
+                metadata = api.run_metadata(config, event.step, event.size, finished=False)
+                _write(_checkpoint_path(output, event.step), event.image(), metadata)
 
-        result = api.run(content, styles, config, callback=on_event, inputs=inputs)
+        try:
+            result = api.run(content, styles, config, callback=on_event, inputs=inputs, steps_done=done)
+        except Interrupted as error:
+            sig = _stopped_by[0]
+            _write(output, error.partial, api.run_metadata(config, error.step, inputs.size, finished=False))
+            click.echo(
+                f"stylegram: {sig}: stopped after {error.step} of {config.steps} iterations; wrote the image "
+                f"so far to {output} (continue with: the same command and --resume)",
+                err=True,
+            )
+            sys.exit(_EXIT_CODES[sig])
+        except StylegramError as error:
+            if error.partial is not None:
+                partial = _partial_path(output)
+                steps = getattr(error, "step", 0)
+                _write(partial, error.partial, api.run_metadata(config, steps, inputs.size, finished=False))
+                error.args = (f"{error}; partial image written to {partial}",)
+            raise
     _write(output, result.image, result.metadata())
     if comparison is not None:
         from ..image.figure import comparison_figure

@@ -16,13 +16,14 @@ import torch
 from PIL import Image
 
 from ..config import MIN_SIDE, StyleConfig
-from ..errors import Interrupted, StylegramError
+from ..errors import Interrupted, NonFiniteLossError, StylegramError
 from ..events import ProgressCallback, ProgressEvent
 from ..image.color import combine_luminance, luminance_image, match_luminance
 from ..image.convert import resize, resize_tensor, to_pil, to_tensor
 from ..losses import content_loss, gram_matrix, style_loss, total_variation
 from ..models import VGG19
 from .init import initial_image
+from .memory import available_memory, memory_error
 from .optimize import ScaleStopped, optimize_scale
 from .schedule import scale_sizes, split_steps
 
@@ -123,6 +124,7 @@ def transfer(
     generator: torch.Generator,
     init_image: Image.Image | None = None,
     callback: ProgressCallback | None = None,
+    steps_done: int = 0,
 ) -> TransferResult:
     """Run the coarse-to-fine optimization and return the stylized image.
 
@@ -137,18 +139,25 @@ def transfer(
         generator: Random generator for noise initialization.
         init_image: Starting image for ``init=PATH`` (RGB, any size).
         callback: Receives a :class:`~stylegram.events.ProgressEvent` per iteration.
+        steps_done: To resume a run that stopped after this many of ``config.steps``
+            iterations from ``init_image`` (its saved result): the remaining iterations
+            run at the output size only, numbered from ``steps_done + 1``.
 
     Raises:
         Interrupted: Ctrl+C or SIGTERM; ``partial`` holds the best image so far (PIL).
         NonFiniteLossError: The loss became NaN or infinite; ``partial`` holds the
             last finite image.
+        OutOfMemoryError: Memory ran out; ``partial`` holds the best image so far.
     """
-    sizes = scale_sizes(size, config.scales)[-config.steps :]
-    counts = split_steps(config.steps, len(sizes))
+    if steps_done:
+        sizes, counts = [size], [config.steps - steps_done]
+    else:
+        sizes = scale_sizes(size, config.scales)[-config.steps :]
+        counts = split_steps(config.steps, len(sizes))
     work_total = sum(c * w * h for c, (w, h) in zip(counts, sizes))
     blend = config.blend_weights(len(styles))
     start = time.perf_counter()
-    done, work_done, image = 0, 0, None
+    done, work_done, image = steps_done, 0, None
     losses: dict[str, float] = {}
     for index, (scale_size, count) in enumerate(zip(sizes, counts)):
         content_t = to_tensor(resize(content, scale_size), device)
@@ -194,7 +203,7 @@ def transfer(
                 image, loss_fn, optimizer=config.optimizer, steps=count, lr=config.lr, on_step=on_step
             )
         except ScaleStopped as stopped:
-            raise _stopped_error(stopped, done, render, size) from None
+            raise _stopped_error(stopped, done, render, size, config, device, autocast) from None
         done += count
         work_done += count * pixels
     assert image is not None  # sizes is never empty
@@ -219,21 +228,32 @@ class _Render:
 
 
 def _stopped_error(
-    stopped: ScaleStopped, done: int, render: Callable[[torch.Tensor], Image.Image], size: tuple[int, int]
+    stopped: ScaleStopped,
+    done: int,
+    render: Callable[[torch.Tensor], Image.Image],
+    size: tuple[int, int],
+    config: StyleConfig,
+    device: torch.device,
+    autocast: torch.dtype,
 ) -> StylegramError:
+    """The error a stopped scale raises, with ``partial``: the best image, at ``size``."""
     step = done + stopped.steps
     cause = stopped.cause
+    error: StylegramError
+    if isinstance(cause, NonFiniteLossError):
+        lower = "--lr or the loss weights" if config.optimizer == "adam" else "the loss weights"
+        error = NonFiniteLossError(
+            f"{cause} at iteration {done + cause.step}; lower {lower} (--style-weight, "
+            "--content-weight, --tv-weight); the last finite image was kept",
+            done + cause.step,
+        )
+    elif isinstance(cause, KeyboardInterrupt):
+        error = Interrupted(f"stopped after {step} of the iterations", step)
+    else:
+        error = memory_error(size, config, device, autocast, available_memory(device))
     partial = render(stopped.best)
     if partial.size != size:
         partial = partial.resize(size, Image.Resampling.LANCZOS)
-    if isinstance(cause, StylegramError):
-        error: StylegramError = cause
-        error.args = (
-            f"{cause.args[0]}; lower --lr or --style-weight (or use --optimizer lbfgs); "
-            "the last finite image was kept",
-        )
-    else:
-        error = Interrupted(f"stopped after {step} of the iterations", step)
     error.partial = partial
     return error
 

@@ -2,8 +2,8 @@
 
 The network's weights stay fixed; the loss is backpropagated into the image
 (Gatys et al., CVPR 2016). The loop emits one call of ``on_step`` per iteration and
-keeps the best (lowest-loss) image so far, which it hands back if the run is stopped
-or the loss stops being finite.
+keeps the best (lowest-loss) image so far, which it hands back if the run is stopped,
+the loss stops being finite, or memory runs out.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Callable
 import torch
 
 from ..errors import NonFiniteLossError
+from .memory import is_out_of_memory
 
 __all__ = ["optimize_scale", "ScaleStopped", "LossFunction"]
 
@@ -60,7 +61,8 @@ def optimize_scale(
         The optimized image, clamped to 0-1.
 
     Raises:
-        ScaleStopped: Wrapping ``KeyboardInterrupt`` or :class:`NonFiniteLossError`,
+        ScaleStopped: Wrapping ``KeyboardInterrupt``, :class:`NonFiniteLossError` or
+            an out-of-memory error (see :func:`~stylegram.engine.memory.is_out_of_memory`),
             with the best image so far.
     """
     x = image.detach().clone().requires_grad_(True)
@@ -83,11 +85,13 @@ def optimize_scale(
         for step in range(1, steps + 1):
             opt.step(closure)
             if not math.isfinite(last_total):
-                raise NonFiniteLossError(f"loss became {last_total} at iteration {step}", step)
+                raise NonFiniteLossError(f"loss became {last_total}", step)
             if optimizer == "adam":
                 with torch.no_grad():
                     x.clamp_(0, 1)
             on_step(step, last_total, last_terms, x)
-    except (KeyboardInterrupt, NonFiniteLossError) as error:
+    except (KeyboardInterrupt, NonFiniteLossError, MemoryError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not is_out_of_memory(error):
+            raise
         raise ScaleStopped(error, best.clamp(0, 1), step - 1) from None
     return x.detach().clamp(0, 1)

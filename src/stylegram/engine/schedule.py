@@ -8,6 +8,7 @@ each low-resolution iteration is cheap and fixes the picture's large structures.
 
 from __future__ import annotations
 
+from ..config import MIN_SIDE
 from ..image.convert import fit_long_side
 
 __all__ = ["COARSEST", "default_scales", "scale_sizes", "split_steps"]
@@ -34,12 +35,14 @@ def scale_sizes(size: tuple[int, int], scales: tuple[int, ...] | None) -> list[t
         size: Output ``(width, height)`` in pixels.
         scales: Long sides in pixels, or ``None`` for :func:`default_scales`. Entries
             at or above the output's long side are dropped: the last scale is the output.
+            So are coarse scales whose short side would be below ``MIN_SIDE`` pixels.
     """
     width, height = size
     long_side = max(size)
     chosen = default_scales(long_side) if scales is None else scales
-    sizes = [fit_long_side(width, height, s) for s in sorted(chosen) if s < long_side]
-    return sizes + [size]
+    coarse = [fit_long_side(width, height, s) for s in sorted(chosen) if s < long_side]
+    # A panorama's coarse scales can fall below what VGG19's pooling needs: skip them.
+    return [s for s in coarse if min(s) >= MIN_SIDE] + [size]
 
 
 def split_steps(steps: int, count: int) -> list[int]:

@@ -9,7 +9,9 @@ from .io import (
     LoadedImage,
     check_output_path,
     flatten_alpha,
+    pixel_limit,
     read_image,
+    read_metadata,
     write_image,
 )
 
@@ -23,7 +25,9 @@ __all__ = [
     "flatten_alpha",
     "fit_long_side",
     "output_size",
+    "pixel_limit",
     "read_image",
+    "read_metadata",
     "resize",
     "resize_tensor",
     "to_pil",

@@ -6,6 +6,8 @@ stated once here (:func:`fit_long_side`) and used by the CLI, API and web app.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -53,13 +55,16 @@ def output_size(width: int, height: int, size: int | None, name: str = "<image>"
     long_side = size if size is not None else min(max(width, height), DEFAULT_SIZE)
     fitted = fit_long_side(width, height, long_side)
     if min(fitted) < MIN_SIDE:
+        smallest = math.ceil(MIN_SIDE * max(width, height) / min(width, height))
+        while min(fit_long_side(width, height, smallest)) < MIN_SIDE:  # rounding
+            smallest += 1
         problem = (
             f"{name}: image is {width}x{height} px, which gives {fitted[0]}x{fitted[1]} px at "
             f"a long side of {long_side} px; each side must be at least {MIN_SIDE} px "
-            "(VGG19 halves the image four times)"
+            f"(VGG19 halves the image four times); use --size {smallest} or larger"
         )
         if size is not None:
-            raise OptionError(f"--size: {problem}; use a larger --size", "--size")
+            raise OptionError(f"--size: {problem}", "--size")
         raise ImageReadError(problem, name)
     return fitted
 

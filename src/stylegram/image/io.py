@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from ..errors import ImageReadError, OutputPathError
+from ..config import suggest
+from ..errors import ImageReadError, OptionError, OutputPathError
 
 __all__ = [
     "ImageSource",
@@ -37,6 +38,8 @@ __all__ = [
     "OUTPUT_FORMATS",
     "BACKGROUND",
     "MAX_PIXELS",
+    "pixel_limit",
+    "read_metadata",
 ]
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
@@ -48,11 +51,31 @@ BACKGROUND = (255, 255, 255)
 """The background (white, RGB 0-255) that a style image's alpha, and a content image's
 alpha in a JPEG output, are composited onto."""
 
-MAX_PIXELS = int(os.environ.get("STYLEGRAM_MAX_PIXELS", 200_000_000))
-"""Decompression-bomb limit: images with more pixels are refused before decoding.
-Set the environment variable ``STYLEGRAM_MAX_PIXELS`` or pass ``max_pixels``."""
+MAX_PIXELS = 200_000_000
+"""Default decompression-bomb limit in pixels (width x height): larger images are
+refused from their header, before any decoding. The environment variable
+``STYLEGRAM_MAX_PIXELS`` or the ``max_pixels`` argument of :func:`read_image` changes it."""
 
 _SRGB = ImageCms.createProfile("sRGB")
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def pixel_limit() -> int:
+    """The decompression-bomb limit in force, in pixels: ``STYLEGRAM_MAX_PIXELS`` if
+    set, else :data:`MAX_PIXELS`. Read at each call, so a server can change it.
+
+    Raises:
+        OptionError: The variable is set but is not a positive whole number.
+    """
+    text = os.environ.get("STYLEGRAM_MAX_PIXELS")
+    if text is None:
+        return MAX_PIXELS
+    value = int(text) if text.strip().isdigit() else 0
+    if value <= 0:
+        raise OptionError(
+            f"STYLEGRAM_MAX_PIXELS: '{text}' is not a positive whole number of pixels", "STYLEGRAM_MAX_PIXELS"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -63,8 +86,8 @@ class LoadedImage:
         rgb: Mode ``RGB`` image; fully transparent pixels keep their stored colour.
         alpha: Mode ``L`` alpha channel (0 transparent to 255 opaque), or ``None``
             when the image has no transparency.
-        name: The file path as given, or ``"<image>"`` for in-memory images; used in
-            error messages.
+        name: The file path as given, or ``"<image>"``/``"<array>"`` for in-memory
+            images; used in error messages.
     """
 
     rgb: Image.Image
@@ -93,29 +116,44 @@ def flatten_alpha(
 def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedImage:
     """Read an image from a path, a PIL image or an array into upright 8-bit sRGB.
 
+    Every Pillow mode is converted: ``1``/``L``/``P``/``LA``/``PA``/``RGBA``/``CMYK``/
+    ``YCbCr``/``LAB``/``HSV`` by Pillow or ImageCms (CMYK JPEGs are taken as inverted
+    only when they carry Adobe's APP14 marker, as Photoshop writes them); ``I;16*``
+    divided by 257; ``I`` and ``F`` by their range (see :func:`_high_depth_to_rgb`).
+    An embedded ICC profile is converted to sRGB; EXIF orientation is applied; an
+    animated file gives its first frame and a warning (``UserWarning``).
+
     Args:
         source: A file path (str or ``os.PathLike``; any name, non-ASCII included), a
-            ``PIL.Image.Image`` in any mode, or a ``uint8`` array of shape ``(H, W)``,
-            ``(H, W, 3)`` or ``(H, W, 4)`` (RGB/RGBA, 0-255).
+            ``PIL.Image.Image`` in any mode, or an array of shape ``(H, W)``,
+            ``(H, W, 3)`` or ``(H, W, 4)`` (gray/RGB/RGBA): ``uint8`` 0-255,
+            ``uint16`` 0-65535 or float 0-1.
         max_pixels: Refuse images with more pixels than this (decompression-bomb
-            guard); default :data:`MAX_PIXELS`.
+            guard, checked before decoding); default :func:`pixel_limit`.
 
     Returns:
         The image as :class:`LoadedImage`.
 
     Raises:
-        ImageReadError: The file is missing, not an image, truncated or corrupt, too
-            large, or the array has an unsupported shape or dtype. The message names
-            the file.
+        ImageReadError: The file is missing, not an image, truncated or corrupt, has
+            more pixels than the limit, or the array has an unsupported shape or
+            dtype. The message is one line naming the file.
+        OptionError: ``STYLEGRAM_MAX_PIXELS`` is malformed.
     """
-    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    limit = pixel_limit() if max_pixels is None else max_pixels
     if isinstance(source, np.ndarray):
-        return _from_array(source)
+        return _normalize(_array_image(source), "<array>", limit)
     if isinstance(source, Image.Image):
         return _normalize(source, "<image>", limit)
     name = os.fspath(source)
+    if os.path.isdir(name):
+        raise ImageReadError(f"{name}: is a folder, not an image file", name)
     if not os.path.isfile(name):
         raise ImageReadError(f"file not found: {name}", name)
+    if Image.MAX_IMAGE_PIXELS is not None and limit > Image.MAX_IMAGE_PIXELS:
+        # Pillow's own guard (an error above twice MAX_IMAGE_PIXELS) would override a
+        # limit raised by the user; ours is checked from the header in _normalize.
+        Image.MAX_IMAGE_PIXELS = limit
     try:
         with Image.open(name) as image:
             return _normalize(image, name, limit)
@@ -125,14 +163,15 @@ def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
         raise ImageReadError(f"{name}: not an image file, or a format Pillow cannot read", name) from None
     except Image.DecompressionBombError:
         raise ImageReadError(_too_many_pixels(name, limit), name) from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ImageReadError(f"{name}: image file is truncated or corrupt ({error})", name) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        reason = " ".join(str(error).split())
+        raise ImageReadError(f"{name}: image file is truncated or corrupt ({reason})", name) from None
 
 
 def _too_many_pixels(name: str, limit: int) -> str:
     return (
         f"{name}: image has more than {limit:,} pixels (decompression-bomb limit; "
-        "raise it with STYLEGRAM_MAX_PIXELS)"
+        "raise it with the environment variable STYLEGRAM_MAX_PIXELS)"
     )
 
 
@@ -143,9 +182,14 @@ def _normalize(image: Image.Image, name: str, limit: int) -> LoadedImage:
     if getattr(image, "n_frames", 1) > 1:
         warnings.warn(f"{name}: animated image, using its first frame", stacklevel=3)
         image.seek(0)
+    source_format = image.format
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         image.load()
+    if image.mode == "CMYK" and source_format == "JPEG" and "adobe" not in image.info:
+        # Pillow decodes every CMYK JPEG as Adobe's inverted CMYK; without the APP14
+        # marker the file holds plain CMYK, so undo the inversion.
+        image = ImageChops.invert(image)
     image = ImageOps.exif_transpose(image)
     rgb, alpha = _to_rgb(image)
     if alpha is not None and alpha.getextrema() == (255, 255):
@@ -154,48 +198,89 @@ def _normalize(image: Image.Image, name: str, limit: int) -> LoadedImage:
 
 
 def _to_rgb(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    """Split any Pillow mode into 8-bit RGB and an optional alpha."""
+    """Split any Pillow mode into 8-bit sRGB and an optional ``L`` alpha."""
     mode = image.mode
     if mode in ("I", "F") or mode.startswith("I;16"):
         return _high_depth_to_rgb(image), None
     alpha = None
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")
-        alpha = image.getchannel("A")
-    elif mode == "L" and "transparency" in image.info:
-        image = image.convert("LA")
-        alpha = image.getchannel("A")
+    if mode in _ALPHA_MODES or "transparency" in image.info:
+        with_alpha = image.convert("LA" if mode in ("L", "La", "LA") else "RGBA")
+        alpha = with_alpha.getchannel("A")
+        image = with_alpha.convert(with_alpha.mode[:-1])  # LA -> L, RGBA -> RGB
+    elif mode not in ("L", "RGB", "CMYK"):
+        image = image.convert("RGB")  # 1, P, YCbCr, LAB, HSV, RGBX ...
     icc = image.info.get("icc_profile")
-    if icc and image.mode in ("RGB", "RGBA", "CMYK"):
+    if icc:
         try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            rgb = ImageCms.profileToProfile(image.convert("CMYK" if image.mode == "CMYK" else "RGB"), source, _SRGB, outputMode="RGB")
-            return rgb, alpha
-        except (ImageCms.PyCMSError, OSError):
-            pass  # A broken profile: fall back to Pillow's plain conversion below.
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB"), alpha
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # A broken profile, or one for another colour space: plain conversion.
     return image.convert("RGB"), alpha
 
 
 def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
-    """16-bit and 32-bit modes: 16-bit ranges are divided by 257; float images in
-    0-1 are scaled by 255, others clipped to 0-255."""
-    values = np.asarray(image, dtype=np.float64)
-    if image.mode == "F":
-        scaled = values * 255.0 if values.size and values.max() <= 1.0 else values
-    else:
-        scaled = values / 257.0 if values.size and values.max() > 255 else values
-    gray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    """16- and 32-bit gray modes to RGB, scaled, never clipped at the top.
+
+    ``I;16*``: divided by 257 (65535 -> 255). ``I`` and ``F``: by their range: a
+    maximum of at most 1 (float) means 0-1, at most 255 means 8-bit, at most 65535
+    means 16-bit (Pillow opens some 16-bit files as ``I``); beyond that the image is
+    scaled by its maximum. Negative values and NaN become 0.
+    """
+    values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    peak = float(values.max()) if values.size else 0.0
+    if image.mode.startswith("I;16") or 255 < peak <= 65535:
+        values = values / 257.0
+    elif image.mode == "F" and peak <= 1.0:
+        values = values * 255.0
+    elif peak > 65535:
+        values = values * (255.0 / peak)
+    gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
     return Image.fromarray(gray, "L").convert("RGB")
 
 
-def _from_array(array: np.ndarray) -> LoadedImage:
-    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+def _array_image(array: np.ndarray) -> Image.Image:
+    """A gray/RGB/RGBA array (uint8 0-255, uint16 0-65535 or float 0-1) as a PIL image."""
+    channels = 1 if array.ndim == 2 else (array.shape[2] if array.ndim == 3 else 0)
+    if channels not in (1, 3, 4) or array.dtype.kind not in "uf" or array.dtype.itemsize > 8:
         raise ImageReadError(
-            f"<array>: expected a uint8 array of shape (H, W), (H, W, 3) or (H, W, 4), "
-            f"got {array.dtype} {array.shape}"
+            "<array>: expected an array of shape (H, W), (H, W, 3) or (H, W, 4) of uint8, "
+            f"uint16 or float 0-1, got {array.dtype} {array.shape}"
         )
-    image = Image.fromarray(np.ascontiguousarray(array))
-    return _normalize(image, "<array>", MAX_PIXELS)
+    if array.dtype == np.uint16:
+        array = np.rint(array / 257.0)
+    elif array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise ImageReadError("<array>: the float array holds NaN or infinite values")
+        array = np.rint(np.clip(array, 0.0, 1.0) * 255.0)
+    elif array.dtype != np.uint8:
+        raise ImageReadError(f"<array>: unsupported dtype {array.dtype}; use uint8, uint16 or float 0-1")
+    return Image.fromarray(np.ascontiguousarray(array.astype(np.uint8)))
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``stylegram`` record written into a PNG output (settings, ``steps_done``...).
+
+    Returns:
+        The decoded JSON object, or ``{}`` when the file has none (not a PNG written
+        by stylegram).
+
+    Raises:
+        ImageReadError: The file is missing or cannot be read as an image.
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise ImageReadError(f"file not found: {name}", name)
+    try:
+        with Image.open(name) as image:
+            text = getattr(image, "text", {}).get("stylegram")
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageReadError(f"{name}: cannot read the image ({error})", name) from None
+    try:
+        record = json.loads(text) if text else {}
+    except ValueError:
+        record = {}
+    return record if isinstance(record, dict) else {}
 
 
 def check_output_path(path: str | os.PathLike[str]) -> Path:
@@ -210,8 +295,12 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     if target.suffix.lower() not in OUTPUT_FORMATS:
-        known = ", ".join(sorted(OUTPUT_FORMATS))
-        raise OutputPathError(f"{target}: unknown output format '{target.suffix}'; use one of {known}", str(target))
+        known = sorted(OUTPUT_FORMATS)
+        raise OutputPathError(
+            f"{target}: unknown output format '{target.suffix}'; use one of {', '.join(known)}"
+            f"{suggest(target.suffix.lower(), known)}",
+            str(target),
+        )
     folder = target.parent
     if not folder.is_dir():
         raise OutputPathError(f"{target}: folder {folder} does not exist", str(target))

@@ -1,7 +1,7 @@
 """Models and weights: VGG19 with named layers, weight sources, their preprocessing."""
 
 from .preprocessing import CaffePreprocessing, TorchvisionPreprocessing, preprocessing
-from .vgg import CONV_LAYERS, LAYER_NAMES, VGG19, check_layers
+from .vgg import CONV_LAYERS, LAYER_NAMES, VGG19, activation_elements, check_layers
 from .weights import WEIGHTS, WeightsSpec, load_weights, torchvision_hub_path
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "WEIGHTS",
     "CaffePreprocessing",
     "TorchvisionPreprocessing",
+    "activation_elements",
     "WeightsSpec",
     "check_layers",
     "load_weights",

@@ -20,7 +20,7 @@ from torch import nn
 from ..errors import OptionError
 from ..config import suggest
 
-__all__ = ["VGG19", "LAYER_NAMES", "CONV_LAYERS", "check_layers"]
+__all__ = ["VGG19", "LAYER_NAMES", "CONV_LAYERS", "check_layers", "activation_elements"]
 
 _BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 
@@ -53,6 +53,33 @@ def check_layers(layers: Iterable[str], option: str) -> None:
     for layer in layers:
         if layer not in LAYER_NAMES:
             raise OptionError(f"{option}: unknown VGG19 layer '{layer}'{suggest(layer, LAYER_NAMES)}", option)
+
+
+def activation_elements(layers: Iterable[str]) -> float:
+    """Activation values per input pixel of VGG19 run up to the deepest of ``layers``.
+
+    The sum over every convolution and pooling output (ReLUs work in place) of its
+    channels divided by its downsampling area ``4**k``: 320 for ``conv1_1`` to
+    ``conv5_1``. Used to estimate the memory a run needs at a given size.
+
+    >>> activation_elements(["conv1_1"])
+    64.0
+
+    Raises:
+        OptionError: An unknown layer name.
+    """
+    layers = tuple(layers)
+    check_layers(layers, "layers")
+    last = max(_output_index(name) for name in layers)
+    total, area, channels = 0.0, 1, 3
+    for name, _, cout in _TABLE[: last + 1]:
+        if name.startswith("conv"):
+            channels = cout
+            total += channels / area
+        elif name.startswith("pool"):
+            area *= 4
+            total += channels / area
+    return total
 
 
 def _output_index(name: str) -> int:
