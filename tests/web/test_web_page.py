@@ -34,7 +34,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    page = launch(WebSettings(port=free_port(), max_upload_mb=1, max_steps=400))
+    page = launch(WebSettings(port=free_port(), max_upload_mb=1, max_pixels=1_000_000, max_steps=400))
     yield page.local_url
     page.close()
 
@@ -93,7 +93,7 @@ def toast(page):
 def test_run_shows_progress_and_offers_the_result(server, context):
     requests = []
     page = open_page(context, server, requests)
-    upload(page, EXAMPLES / "tubingen.jpg", [EXAMPLES / "starry_night.jpg"])
+    upload(page, EXAMPLES / "tubingen.jpg", [EXAMPLES / "starry_night.jpg", EXAMPLES / "tubingen.jpg"])
     set_options(page, 64, 8)
     page.click("#start")
     steps, previews = set(), set()
@@ -115,8 +115,8 @@ def test_run_shows_progress_and_offers_the_result(server, context):
         metadata = json.loads(result.text["stylegram"])
     assert metadata["settings"]["size"] == 64 and metadata["settings"]["steps"] == 8
     assert metadata["steps_done"] == 8
-    with Image.open(download(page, "#figure-file")) as figure:
-        assert figure.format == "PNG" and figure.width > figure.height
+    with Image.open(download(page, "#figure-file")) as figure:  # content | 2 styles | result
+        assert figure.format == "PNG" and figure.width > 4 * figure.height
 
     external = {u for u in requests if urlparse(u).hostname not in ("127.0.0.1", "localhost")}
     assert not {u for u in external if not u.startswith(("data:", "blob:"))}  # works offline
@@ -149,14 +149,16 @@ def test_text_file_named_jpg_is_refused_on_the_page(server, context, tmp_path):
     assert "photo.jpg is not an image file" in message and "/tmp" not in message
 
 
-def test_style_file_that_is_not_an_image_is_refused(server, context, tmp_path):
-    fake = tmp_path / "painting.png"
-    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"truncated")
+def test_truncated_style_image_is_refused_on_the_page(server, context, tmp_path):
+    truncated = tmp_path / "painting.jpg"
+    data = (EXAMPLES / "starry_night.jpg").read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
     page = open_page(context, server)
     page.locator("#content input[type=file]").set_input_files(str(EXAMPLES / "tubingen.jpg"))
-    page.locator("#styles input[type=file]").set_input_files(str(fake))
+    page.locator("#styles input[type=file]").set_input_files(str(truncated))
     page.click("#start")
-    assert "painting.png" in toast(page)
+    message = toast(page)
+    assert "painting.jpg: image file is truncated or corrupt" in message and "/tmp" not in message
 
 
 def test_caps_are_reported_on_the_page(server, context, tmp_path):
@@ -166,6 +168,15 @@ def test_caps_are_reported_on_the_page(server, context, tmp_path):
     set_options(page, 64, 500)
     page.click("#start")
     assert "Steps: 500 is above this server's limit of 400" in toast(page)
+    page.locator(".toast-body button").first.click()  # close it
+
+    set_options(page, 64, 8)
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (1500, 1000)).save(wide)  # 1.5 megapixels, a small file
+    page.locator("#content input[type=file]").set_input_files(str(wide))
+    page.locator("#content img").first.wait_for()
+    page.click("#start")
+    assert "wide.png: image is 1500x1000 px (1,500,000 pixels); this server accepts at most 1,000,000" in toast(page)
 
     big = tmp_path / "big.png"
     big.write_bytes(b"\0" * (2 * 2**20))  # the server takes 1 MB
@@ -174,8 +185,9 @@ def test_caps_are_reported_on_the_page(server, context, tmp_path):
 
 
 def test_two_pages_queue_and_both_finish(server, browser, context):
-    pages = [open_page(context, server), open_page(browser.new_context(), server)]
-    for page, steps in zip(pages, (6, 4)):
+    elsewhere = browser.new_context()
+    pages = [open_page(context, server), open_page(elsewhere, server), open_page(elsewhere, server)]
+    for page, steps in zip(pages, (6, 4, 4)):
         page.click("#examples")
         page.locator("#styles img").first.wait_for()
         set_options(page, 64, steps)
@@ -183,9 +195,13 @@ def test_two_pages_queue_and_both_finish(server, browser, context):
     pages[0].locator("#progress progress[value]").wait_for(timeout=JOB_SECONDS)
     pages[1].click("#start")
     wait_for_text(pages[1], "#progress", "queue: 1/1", timeout=5_000)  # one run at a time: the second waits
+    pages[2].click("#start")
+    wait_for_text(pages[2], "#progress", "queue: 2/2", timeout=5_000)
+    pages[2].click("#cancel")  # a cancelled job leaves the queue without running
     wait_for_text(pages[0], "#progress", "Done: 6 iterations")
     wait_for_text(pages[1], "#progress", "Done: 4 iterations")
-    pages[1].context.close()
+    wait_for_text(pages[2], "#progress", "Cancelled before it started", timeout=5_000)
+    elsewhere.close()
 
 
 def test_closing_the_tab_frees_the_job(server, browser, context):
