@@ -1,9 +1,10 @@
 """The ``stylegram`` command.
 
 ``stylegram CONTENT STYLE [STYLE ...] -o OUT`` runs a style transfer (the default
-command, also ``stylegram run``). Errors map to exit codes here and only here:
-bad input or options 2 (one line on stderr, no traceback unless ``--debug``),
-Ctrl+C 130 and SIGTERM 143 after the current image is written.
+command, also ``stylegram run``); ``stylegram web`` serves the browser page (gradio is
+imported only when it starts). Errors map to exit codes here and only here: bad input
+or options 2 (one line on stderr, no traceback unless ``--debug``), Ctrl+C 130 and
+SIGTERM 143 after the current image is written.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import json
 import signal
 import sys
 import warnings
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from .._version import __version__
+from ..config import flag
 from ..errors import StylegramError
+from ..web.settings import WebSettings
 from .options import config_from, config_options
 
 __all__ = ["main"]
@@ -267,3 +271,47 @@ def _run(
             "version": __version__,
         }
         click.echo(json.dumps(summary))
+
+
+def _web_options(command: Any) -> Any:
+    """Decorate a click command with one option per ``WebSettings`` field."""
+    for f in reversed(fields(WebSettings)):
+        option = click.option(
+            flag(f.name),
+            f.name,
+            type=type(f.default),
+            default=f.default,
+            show_default=True,
+            metavar=f.metadata["metavar"],
+            help=f.metadata["help"],
+        )
+        command = option(command)
+    return command
+
+
+@main.command("web", context_settings={"help_option_names": ["-h", "--help"]})
+@_web_options
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def web_command(debug: bool, **settings: Any) -> None:
+    """Serve the style transfer page in the browser (needs the web extra:
+    pip install 'stylegram[web]').
+
+    Jobs are queued (--concurrency at a time) and every upload and setting is
+    checked against the caps below. Stop the server with Ctrl+C.
+    """
+    try:
+        web_settings = WebSettings(**settings)
+        try:
+            from ..web.app import launch
+        except ModuleNotFoundError as error:
+            if error.name != "gradio":
+                raise
+            raise StylegramError("stylegram web needs gradio: pip install 'stylegram[web]'") from None
+        try:
+            page = launch(web_settings)
+        except OSError as error:
+            raise StylegramError(f"cannot serve on {web_settings.host}:{web_settings.port} ({error})") from None
+    except StylegramError as error:
+        _fail(error, debug)
+    click.echo(f"stylegram: serving the page at {page.local_url} (Ctrl+C to stop)", err=True)
+    page.block_thread()

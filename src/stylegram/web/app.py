@@ -1,0 +1,370 @@
+"""The page of ``stylegram web``: style transfer in the browser (Gradio).
+
+The visitor uploads a content image and style images (or loads the bundled
+examples), sets the options of :class:`~stylegram.config.StyleConfig` (the form is
+generated from its fields), presses Start and watches the preview, the progress bar,
+the iteration, the loss terms and the time left; Cancel keeps the image so far. The
+result (PNG with the settings in its metadata) and the comparison figure are offered
+for download.
+
+Runs go through Gradio's queue: ``WebSettings.concurrency`` of them at a time (one
+by default), the others wait and see their place; a visitor who closes the tab frees
+their job. Every input is checked against the server's caps
+(:class:`~stylegram.web.settings.WebSettings`) and bad input is reported on the page
+of that visitor only. Nothing is loaded from the internet: the page's scripts and
+fonts are served by Gradio itself.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import tempfile
+import threading
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from PIL import Image, UnidentifiedImageError
+
+from .. import __version__, api
+from ..config import StyleConfig
+from ..errors import ImageReadError, Interrupted, OptionError, StylegramError
+from ..events import ProgressEvent
+from ..image import output_size, write_image
+from ..image.figure import comparison_figure
+from ._gradio import gradio as gr
+from .form import MAIN_OPTIONS, MORE_OPTIONS, ConfigForm, label
+from .job import stream
+from .settings import WebSettings
+
+__all__ = ["build_app", "launch", "EXAMPLES"]
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+"""The bundled example images (``tubingen.jpg``, ``starry_night.jpg``) of a source
+checkout; when they are not there (an installed wheel), the page offers no examples."""
+
+_EXAMPLE_CONTENT = EXAMPLES / "tubingen.jpg"
+_EXAMPLE_STYLES = [EXAMPLES / "starry_night.jpg"]
+
+_CSS = """
+#progress progress { width: 100%; height: 14px; }
+#progress .sg-line { font-variant-numeric: tabular-nums; }
+#preview img { width: 100%; height: 100%; object-fit: contain; }
+"""
+
+# A download and its preview are kept this long (seconds) before Gradio deletes them;
+# the clean-up runs once an hour.
+_KEEP_FILES = (3600, 24 * 3600)
+
+
+def _error(message: str) -> gr.Error:
+    """A message for the visitor's page; the server log stays free of its traceback."""
+    return gr.Error(message, print_exception=False)
+
+
+def _readable_upload(image: gr.Image) -> gr.Image:
+    """Make an upload that is not an image a clean message on the page.
+
+    Gradio opens the file while preprocessing, before the event runs; by default a
+    failure there is shown as a bare "Error". This wraps the instance's method
+    (subclassing ``gr.Image`` would make Gradio write a type stub next to this file).
+    """
+    preprocess = image.preprocess
+
+    def checked(payload: Any) -> Any:
+        try:
+            return preprocess(payload)
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            name = getattr(payload, "orig_name", None) or "the upload"
+            raise _error(f"{image.label}: {name} is not an image file, or a format Pillow cannot read") from None
+
+    image.preprocess = checked  # type: ignore[method-assign]
+    return image
+
+
+def _page_message(error: StylegramError) -> str:
+    """The error as the visitor should read it: labels for flags, file names for server paths."""
+    if isinstance(error, OptionError):
+        return ConfigForm.message(error)
+    text = str(error)
+    path = getattr(error, "path", None)
+    return text.replace(path, Path(path).name) if path else text
+
+
+def _check_pixels(path: str, max_pixels: int) -> None:
+    """Refuse an image with more than ``max_pixels`` pixels, reading only its header.
+
+    Raises:
+        ImageReadError: The image is too large. An unreadable file passes here:
+            :func:`stylegram.api.load_inputs` says what is wrong with it.
+    """
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return
+    if width * height > max_pixels:
+        raise ImageReadError(
+            f"{Path(path).name}: image is {width}x{height} px ({width * height:,} pixels); "
+            f"this server accepts at most {max_pixels:,} pixels",
+            path,
+        )
+
+
+def _prepare(
+    settings: WebSettings, form: ConfigForm, content: str | None, styles: list[Any] | None, values: tuple[Any, ...]
+) -> tuple[StyleConfig, api.Inputs]:
+    """The settings and the checked inputs of a job.
+
+    Raises:
+        gr.Error: A missing upload, a setting out of range or above the server's
+            caps, or an unusable image; the message is shown on the page.
+    """
+    if content is None:
+        raise _error("Upload a content image (or use the example images).")
+    if not styles:
+        raise _error("Upload at least one style image.")
+    style_paths = [item[0] for item in styles]
+    try:
+        config = form.config(values)
+        if config.steps > settings.max_steps:
+            raise OptionError(f"{label('steps')}: {config.steps} is above this server's limit of {settings.max_steps}")
+        if config.size is not None and config.size > settings.max_size:
+            raise OptionError(
+                f"{label('size')}: {config.size} px is above this server's limit of {settings.max_size} px"
+            )
+        for path in (content, *style_paths):
+            _check_pixels(path, settings.max_pixels)
+        inputs = api.load_inputs(content, style_paths, config)
+        if max(inputs.size) > settings.max_size:  # only with an empty size: reduce, do not refuse
+            config = config.with_options(size=settings.max_size)
+            inputs = replace(inputs, size=output_size(*inputs.content.size, config.size, inputs.content.name))
+    except StylegramError as error:
+        raise _error(_page_message(error)) from None
+    return config, inputs
+
+
+def _progress_html(event: ProgressEvent | None, note: str) -> str:
+    """The progress bar and the line under it; before the first iteration, ``note`` alone."""
+    if event is None:
+        return f'<div class="sg-progress"><progress></progress><div class="sg-line">{html.escape(note)}</div></div>'
+    left = round(event.seconds_left)
+    terms = ", ".join(f"{name} {value:.3g}" for name, value in event.losses.items())
+    width, height = event.size
+    line = (
+        f'Iteration <span class="sg-step">{event.step}</span> of {event.total_steps} · {width}×{height} px · '
+        f"loss {event.loss:.4g} ({terms}) · {left // 60}:{left % 60:02d} left"
+    )
+    return (
+        f'<div class="sg-progress" data-step="{event.step}"><progress max="{event.total_steps}" '
+        f'value="{event.step}"></progress><div class="sg-line">{line}</div></div>'
+    )
+
+
+def _done_html(text: str) -> str:
+    return f'<div class="sg-progress sg-done"><div class="sg-line">{html.escape(text)}</div></div>'
+
+
+def _partial_metadata(config: StyleConfig, steps: int, size: tuple[int, int]) -> dict[str, Any]:
+    """PNG metadata for an image kept from a run that did not finish."""
+    return {
+        "Software": f"stylegram {__version__}",
+        "stylegram": {
+            "version": __version__,
+            "settings": config.to_dict(),
+            "steps_done": steps,
+            "interrupted": True,
+            "size": list(size),
+        },
+    }
+
+
+def _write_downloads(
+    folder: Path, inputs: api.Inputs, config: StyleConfig, image: Image.Image, steps: int, metadata: dict[str, Any]
+) -> tuple[str, str]:
+    """Write the result PNG and the comparison figure into ``folder``; returns their paths."""
+    stem = Path(inputs.content.name).stem
+    result = write_image(folder / f"{stem}-stylegram.png", image, metadata=metadata)
+    width, height = image.size
+    title = (
+        f"stylegram {__version__}: {width}x{height} px, {steps} iterations, "
+        f"style weight {config.style_weight:g}, {config.optimizer}"
+    )
+    figure = comparison_figure(inputs.content.rgb, [s.composited() for s in inputs.styles], image, title)
+    return str(result), str(write_image(folder / f"{stem}-comparison.png", figure))
+
+
+def _job(
+    settings: WebSettings,
+    form: ConfigForm,
+    device_slot: threading.BoundedSemaphore,
+    stop: threading.Event,
+    content: str | None,
+    styles: list[Any] | None,
+    values: tuple[Any, ...],
+) -> Iterator[tuple[Any, ...]]:
+    """One visitor's run, as the outputs (progress, preview, result file, figure file).
+
+    Raises:
+        gr.Error: Bad input, or a failed run (the message is shown on the page).
+    """
+    skip = gr.skip()
+    try:
+        config, inputs = _prepare(settings, form, content, styles, values)
+        width, height = inputs.size
+        yield _progress_html(None, f"Starting: {width}×{height} px, {config.steps} iterations…"), None, None, None
+        with tempfile.TemporaryDirectory(prefix="stylegram-web-") as name, closing(
+            stream(inputs, config, stop=stop, device_slot=device_slot)
+        ) as updates:
+            folder = Path(name)
+            try:
+                for update in updates:
+                    if update.result is None:
+                        note = "Loading the network / waiting for the device…"
+                        preview = update.preview if update.preview is not None else skip
+                        yield _progress_html(update.event, note), preview, skip, skip
+                    else:
+                        result = update.result
+                        files = _write_downloads(folder, inputs, config, result.image, result.steps, result.metadata())
+                        yield _done_html(f"Done: {result.steps} iterations in {result.seconds:.1f} s."), result.image, *files
+            except Interrupted as error:
+                if error.partial is None:
+                    yield _done_html("Cancelled before it started."), skip, skip, skip
+                    return
+                metadata = _partial_metadata(config, error.step, error.partial.size)
+                files = _write_downloads(folder, inputs, config, error.partial, error.step, metadata)
+                summary = f"Cancelled after {error.step} of {config.steps} iterations: the image so far is kept."
+                yield _done_html(summary), error.partial, *files
+            except StylegramError as error:
+                if error.partial is not None:  # e.g. the loss diverged: keep the last good image
+                    step = getattr(error, "step", 0)
+                    metadata = _partial_metadata(config, step, error.partial.size)
+                    files = _write_downloads(folder, inputs, config, error.partial, step, metadata)
+                    yield _done_html("Stopped early: the last good image is kept."), error.partial, *files
+                raise _error(_page_message(error)) from None
+    except gr.Error:
+        raise
+    except Exception as error:  # a bug or a resource problem: fails this visitor's job only
+        log.exception("stylegram web: run failed")
+        raise _error(f"The run failed ({type(error).__name__}: {error}).") from None
+
+
+def build_app(settings: WebSettings) -> gr.Blocks:
+    """The page as a ``gr.Blocks``, not yet queued or launched (see :func:`launch`).
+
+    Args:
+        settings: The server's caps and queue size (``host`` and ``port`` are not used here).
+    """
+    device_slot = threading.BoundedSemaphore(settings.concurrency)
+    stops: dict[str, threading.Event] = {}  # session -> its job's stop flag
+
+    with gr.Blocks(title="stylegram", delete_cache=_KEEP_FILES) as page:
+        gr.Markdown(
+            "# stylegram\nPaint a photo in the style of a painting: neural style transfer "
+            "(Gatys, Ecker & Bethge, CVPR 2016). Upload a content image and one or more style "
+            "images, set the options and press Start."
+        )
+        with gr.Row():
+            with gr.Column():
+                with gr.Row():
+                    content = _readable_upload(
+                        gr.Image(
+                            type="filepath",
+                            image_mode=None,  # keep the file as uploaded: stylegram reads every mode
+                            sources=["upload", "clipboard"],
+                            label="Content image",
+                            elem_id="content",
+                            height=240,
+                        )
+                    )
+                    styles = gr.Gallery(
+                        type="filepath",
+                        file_types=["image"],
+                        interactive=True,
+                        label="Style images",
+                        elem_id="styles",
+                        columns=3,
+                        height=240,
+                    )
+                examples = gr.Button("Use the example images", elem_id="examples", visible=_EXAMPLE_CONTENT.is_file())
+                form = ConfigForm()
+                form.add(MAIN_OPTIONS)
+                with gr.Accordion("More options", open=False):
+                    form.add(MORE_OPTIONS)
+            with gr.Column():
+                with gr.Row():
+                    start = gr.Button("Start", variant="primary", elem_id="start")
+                    cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
+                notice = gr.Markdown(elem_id="notice")
+                progress = gr.HTML(_done_html("Ready."), elem_id="progress")
+                preview = gr.Image(label="Preview", interactive=False, format="png", elem_id="preview", height=420)
+                result_file = gr.File(label="Result (PNG, settings in its metadata)", elem_id="result-file")
+                figure_file = gr.File(label="Comparison figure", elem_id="figure-file")
+
+        def enqueue(request: gr.Request) -> tuple[str, str]:
+            stops[request.session_hash] = threading.Event()
+            return "", _done_html("Waiting in the queue…")
+
+        def cancel_job(request: gr.Request) -> str:
+            stop = stops.get(request.session_hash)
+            if stop is None:
+                return "Nothing to cancel."
+            stop.set()
+            return "Cancelling: the run stops after the current iteration and keeps its image."
+
+        def forget_session(request: gr.Request) -> None:
+            stops.pop(request.session_hash, None)  # a job still queued when its tab closed
+
+        def run_job(request: gr.Request, content: str | None, styles: list[Any] | None, *values: Any) -> Iterator[Any]:
+            session = request.session_hash
+            stop = stops.setdefault(session, threading.Event())
+            try:
+                yield from _job(settings, form, device_slot, stop, content, styles, values)
+            finally:
+                if stops.get(session) is stop:
+                    del stops[session]
+
+        examples.click(
+            lambda: (str(_EXAMPLE_CONTENT), [str(p) for p in _EXAMPLE_STYLES]), None, [content, styles], queue=False
+        )
+        start.click(enqueue, None, [notice, progress], queue=False).then(
+            run_job,
+            [content, styles, *form.components],
+            [progress, preview, result_file, figure_file],
+            concurrency_limit=settings.concurrency,
+            concurrency_id="device",
+            show_progress="minimal",
+        )
+        cancel.click(cancel_job, None, notice, queue=False)
+        page.unload(forget_session)
+    return page
+
+
+def launch(settings: WebSettings) -> gr.Blocks:
+    """Serve the page in background threads; returns at once.
+
+    The returned ``gr.Blocks`` has the page's address in ``local_url``; stop the
+    server with its ``close()``, or wait on it with ``block_thread()`` (until Ctrl+C).
+
+    Raises:
+        OSError: The address cannot be listened on (e.g. the port is taken).
+    """
+    page = build_app(settings)
+    page.queue(default_concurrency_limit=settings.concurrency)
+    page.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        prevent_thread_lock=True,
+        max_file_size=settings.max_upload_bytes,
+        allowed_paths=[str(EXAMPLES)] if EXAMPLES.is_dir() else None,
+        quiet=True,
+        show_error=False,  # expected errors are gr.Error, shown anyway; others would leak internals
+        ssr_mode=False,  # no Node.js server: the page is served by Python alone
+        footer_links=[],
+        css=_CSS,
+    )
+    return page

@@ -1,0 +1,62 @@
+"""WebSettings validation and the ``stylegram web`` options generated from it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from dataclasses import fields
+
+import pytest
+from click.testing import CliRunner
+
+from stylegram.cli import main
+from stylegram.errors import OptionError
+from stylegram.web import WebSettings
+
+
+def test_defaults_are_loopback_and_documented_caps():
+    settings = WebSettings()
+    assert (settings.host, settings.port, settings.concurrency) == ("127.0.0.1", 7860, 1)
+    assert settings.max_upload_bytes == 20 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("overrides", "option"),
+    [({"port": 70000}, "--port"), ({"max_size": 16}, "--max-size"), ({"concurrency": 0}, "--concurrency"),
+     ({"max_upload_mb": 0}, "--max-upload-mb")],
+)
+def test_out_of_range_setting_names_the_option(overrides, option):
+    with pytest.raises(OptionError, match=f"^{option}: ") as raised:
+        WebSettings(**overrides)
+    assert raised.value.option == option
+
+
+def test_web_help_lists_every_setting_with_its_default():
+    result = CliRunner().invoke(main, ["web", "--help"])
+    assert result.exit_code == 0
+    for f in fields(WebSettings):
+        assert "--" + f.name.replace("_", "-") in result.output
+    assert "[default: 127.0.0.1]" in result.output and "[default: 50000000]" in result.output
+
+
+def test_bad_web_option_exits_2_without_starting_a_server():
+    result = CliRunner().invoke(main, ["web", "--max-steps", "0"])
+    assert result.exit_code == 2
+    assert "--max-steps: must be at least 1, got 0" in result.output
+
+
+def test_gradio_is_not_imported_by_the_package_or_the_cli():
+    code = "import sys, stylegram, stylegram.cli.main, stylegram.web; print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_taken_port_exits_2_with_the_address():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["web", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"stylegram: error: cannot serve on 127.0.0.1:{port} (" in result.output
