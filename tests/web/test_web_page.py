@@ -33,10 +33,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    page = launch(WebSettings(port=free_port(), max_upload_mb=1, max_pixels=1_000_000, max_steps=400))
-    yield page.local_url
-    page.close()
+def server(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))  # uploads land here
+        page = launch(WebSettings(port=free_port(), max_upload_mb=1, max_pixels=1_000_000, max_steps=400))
+        yield page.local_url
+        page.close()
 
 
 @pytest.fixture

@@ -56,8 +56,8 @@ _CSS = """
 #preview img { width: 100%; height: 100%; object-fit: contain; }
 """
 
-# A download and its preview are kept this long (seconds) before Gradio deletes them;
-# the clean-up runs once an hour.
+# Gradio's clean-up of uploads, previews and downloads: (how often it runs, how old a
+# file must be to go), in seconds.
 _KEEP_FILES = (3600, 24 * 3600)
 
 

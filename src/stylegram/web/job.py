@@ -122,7 +122,7 @@ def stream(
                         raise second
                     yield Update(event, preview, second)
                     return
-                event, preview = first, second or preview
+                event, preview = first, second if second is not None else preview
             yield Update(event, preview)
     finally:
         stop.set()
