@@ -189,7 +189,7 @@ def test_caps_are_reported_on_the_page(server, context, tmp_path):
 def test_two_pages_queue_and_both_finish(server, browser, context):
     elsewhere = browser.new_context()
     pages = [open_page(context, server), open_page(elsewhere, server), open_page(elsewhere, server)]
-    for page, steps in zip(pages, (6, 4, 4)):
+    for page, steps in zip(pages, (60, 4, 4)):  # the first runs long enough for the others to queue
         page.click("#examples")
         page.locator("#styles img").first.wait_for()
         set_options(page, 64, steps)
@@ -200,7 +200,7 @@ def test_two_pages_queue_and_both_finish(server, browser, context):
     pages[2].click("#start")
     wait_for_text(pages[2], "#progress", "queue: 2/2", timeout=5_000)
     pages[2].click("#cancel")  # a cancelled job leaves the queue without running
-    wait_for_text(pages[0], "#progress", "Done: 6 iterations")
+    wait_for_text(pages[0], "#progress", "Done: 60 iterations")
     wait_for_text(pages[1], "#progress", "Done: 4 iterations")
     wait_for_text(pages[2], "#progress", "Cancelled before it started", timeout=5_000)
     elsewhere.close()
