@@ -228,7 +228,7 @@ def test_c13_size_that_cannot_fit_rejected_before_the_run(cases, cli, tmp_path, 
 def test_c15_saturated_blocks_are_clipped_not_wrapped(cases, cli, tmp_path):
     blocks = cases / "c15_content_saturated_blocks_256x128.png"
     out = tmp_path / "out.png"
-    ok(cli(blocks, blocks, "-o", out, "--init", "content", "--steps", 5))
+    ok(cli(blocks, blocks, "-o", out, "--init", "content", "--steps", 5, *SHALLOW_ARGS))
     source, result = pixels(blocks)[..., :3].astype(float), pixels(out).astype(float)
     for y in (0, 64):
         for x in range(0, 256, 64):
