@@ -24,9 +24,10 @@ from stylegram.errors import ImageReadError, OptionError, OutOfMemoryError
 STYLE = "base_style_256x256.png"
 CONTENT = "base_content_300x200.jpg"
 PREVIOUS = b"\x89PNG previous result"
-SHALLOW = {"content_layers": "conv2_1", "style_layers": "conv1_1,conv2_1"}
-"""For the size and geometry checks on large images: VGG19 is then built only up to
-conv2_1, about 6x cheaper than up to conv5_1; what they check does not depend on it."""
+SHALLOW = {"content_layers": "conv1_1", "style_layers": "conv1_1"}
+"""For the size, geometry and clipping checks on large images: VGG19 is then built
+only up to conv1_1 (one 3x3 convolution, 3 to 64 channels), a small fraction of the
+cost of going to conv5_1; what they check does not depend on the layers."""
 SHALLOW_ARGS = ("--content-layers", SHALLOW["content_layers"], "--style-layers", SHALLOW["style_layers"])
 
 
