@@ -203,6 +203,15 @@ def test_c10_tiny_image_rejected_with_minimum(cases, cli, tmp_path):
         api.load_inputs(cases / "c10_tiny_7x7.png", cases / STYLE, StyleConfig())
 
 
+def test_c10_tiny_style_image_rejected(cases, cli, tmp_path):
+    out = previous(tmp_path / "out.png")
+    line = rejected(cli(cases / CONTENT, cases / "c10_tiny_7x7.png", "-o", out), r"c10_tiny_7x7.png: style image is 7x7 px", out)
+    assert "at least 32 px" in line
+    thin = Image.new("RGB", (4000, 20))
+    with pytest.raises(ImageReadError, match=r"<image>: style image is 4000x20 px"):
+        api.load_inputs(cases / CONTENT, thin, StyleConfig())
+
+
 # --- C13 large image, memory ----------------------------------------------------------
 
 
