@@ -136,3 +136,12 @@ def test_other_runtime_errors_are_not_taken_for_memory(monkeypatch):
     image = Image.new("RGB", (64, 48))
     with pytest.raises(RuntimeError, match="shape mismatch"):
         api.run(image, image, steps=2, size=64, device="cpu")
+
+
+def test_cuda_uses_the_free_device_memory(monkeypatch):
+    monkeypatch.delenv("STYLEGRAM_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (3 * 2**30, 80 * 2**30))
+    assert available_memory(torch.device("cuda")) == 3 * 2**30
+    with pytest.raises(OutOfMemoryError, match=r"on cuda, 3\.0 GiB available; use --size \d+ or smaller"):
+        check_memory((4096, 4096), StyleConfig(), torch.device("cuda"), torch.bfloat16)
+    assert available_memory(torch.device("mps")) is None  # not checked there
