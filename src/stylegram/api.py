@@ -149,7 +149,7 @@ def load_inputs(
     if config.init not in ("content", "noise", "style"):
         init = read_image(config.init)
     device = resolve_device(config.device)
-    check_memory(size, config, device, resolve_precision(config.precision, device))
+    check_memory(size, config, device)
     return Inputs(loaded, style_images, init, size)
 
 
@@ -236,7 +236,7 @@ def run(
         # Out of memory outside the iterations (a scale's targets): no image to keep.
         if not is_out_of_memory(error):
             raise
-        raise memory_error(inputs.size, config, device, dtype, available_memory(device)) from None
+        raise memory_error(inputs.size, config, device, available_memory(device)) from None
     image = _with_alpha(to_pil(result.image), inputs.content)
     return StyleResult(
         image=image,
