@@ -24,9 +24,10 @@ from stylegram.errors import ImageReadError, OptionError, OutOfMemoryError
 STYLE = "base_style_256x256.png"
 CONTENT = "base_content_300x200.jpg"
 PREVIOUS = b"\x89PNG previous result"
-SHALLOW = {"content_layers": "conv2_1", "style_layers": "conv1_1,conv2_1"}
-"""For the size and geometry checks on large images: VGG19 is then built only up to
-conv2_1, about 6x cheaper than up to conv5_1; what they check does not depend on it."""
+SHALLOW = {"content_layers": "conv1_1", "style_layers": "conv1_1"}
+"""For the size, geometry and clipping checks on large images: VGG19 is then built
+only up to conv1_1 (one 3x3 convolution, 3 to 64 channels), a small fraction of the
+cost of going to conv5_1; what they check does not depend on the layers."""
 SHALLOW_ARGS = ("--content-layers", SHALLOW["content_layers"], "--style-layers", SHALLOW["style_layers"])
 
 
@@ -202,6 +203,15 @@ def test_c10_tiny_image_rejected_with_minimum(cases, cli, tmp_path):
         api.load_inputs(cases / "c10_tiny_7x7.png", cases / STYLE, StyleConfig())
 
 
+def test_c10_tiny_style_image_rejected(cases, cli, tmp_path):
+    out = previous(tmp_path / "out.png")
+    line = rejected(cli(cases / CONTENT, cases / "c10_tiny_7x7.png", "-o", out), r"c10_tiny_7x7.png: style image is 7x7 px", out)
+    assert "at least 32 px" in line
+    thin = Image.new("RGB", (4000, 20))
+    with pytest.raises(ImageReadError, match=r"<image>: style image is 4000x20 px"):
+        api.load_inputs(cases / CONTENT, thin, StyleConfig())
+
+
 # --- C13 large image, memory ----------------------------------------------------------
 
 
@@ -228,7 +238,7 @@ def test_c13_size_that_cannot_fit_rejected_before_the_run(cases, cli, tmp_path, 
 def test_c15_saturated_blocks_are_clipped_not_wrapped(cases, cli, tmp_path):
     blocks = cases / "c15_content_saturated_blocks_256x128.png"
     out = tmp_path / "out.png"
-    ok(cli(blocks, blocks, "-o", out, "--init", "content", "--steps", 5))
+    ok(cli(blocks, blocks, "-o", out, "--init", "content", "--steps", 5, *SHALLOW_ARGS))
     source, result = pixels(blocks)[..., :3].astype(float), pixels(out).astype(float)
     for y in (0, 64):
         for x in range(0, 256, 64):

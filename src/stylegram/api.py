@@ -16,8 +16,8 @@ from PIL import Image
 
 from ._device import resolve_device, resolve_precision, seed_everything
 from ._version import __version__
-from .config import StyleConfig
-from .errors import OptionError, StylegramError
+from .config import MIN_SIDE, StyleConfig
+from .errors import ImageReadError, OptionError, StylegramError
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
 from .models import VGG19, check_layers, load_weights, preprocessing
@@ -119,7 +119,8 @@ def load_inputs(
     memory of the chosen device (:func:`~stylegram.engine.memory.check_memory`).
 
     Raises:
-        ImageReadError: An image is missing, unreadable, truncated, or too small.
+        ImageReadError: An image is missing, unreadable, truncated, or too small
+            (the content for the output size, a style image below ``MIN_SIDE`` px).
         OptionError: Unknown layers, a style-weight count that does not match the
             style images, a ``size`` too small for the image's aspect ratio, or a
             device that is not available.
@@ -137,11 +138,18 @@ def load_inputs(
     loaded = read_image(content)
     size = output_size(*loaded.size, config.size, loaded.name)
     style_images = [read_image(s) for s in style_list]
+    for style in style_images:
+        if min(style.size) < MIN_SIDE:  # also bounds how far a thin style is enlarged
+            raise ImageReadError(
+                f"{style.name}: style image is {style.size[0]}x{style.size[1]} px; each side must be "
+                f"at least {MIN_SIDE} px",
+                style.name,
+            )
     init = None
     if config.init not in ("content", "noise", "style"):
         init = read_image(config.init)
     device = resolve_device(config.device)
-    check_memory(size, config, device, resolve_precision(config.precision, device))
+    check_memory(size, config, device)
     return Inputs(loaded, style_images, init, size)
 
 
@@ -228,7 +236,7 @@ def run(
         # Out of memory outside the iterations (a scale's targets): no image to keep.
         if not is_out_of_memory(error):
             raise
-        raise memory_error(inputs.size, config, device, dtype, available_memory(device)) from None
+        raise memory_error(inputs.size, config, device, available_memory(device)) from None
     image = _with_alpha(to_pil(result.image), inputs.content)
     return StyleResult(
         image=image,

@@ -296,6 +296,24 @@ def test_truncated_file_is_rejected_not_filled(tmp_path, fmt):
     assert "\n" not in str(info.value)
 
 
+def test_streams_and_unloaded_images_get_the_same_checks(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (9, 8, 7)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    assert _pixel(read_image(io.BytesIO(data))) == (9, 8, 7)
+    with pytest.raises(ImageReadError, match=r"^<stream>: image file is truncated or corrupt"):
+        read_image(io.BytesIO(data[: len(data) // 2]))
+    with pytest.raises(ImageReadError, match=r"^<stream>: not an image file"):
+        read_image(io.BytesIO(b"hello"))
+    path = tmp_path / "upload.png"
+    path.write_bytes(data[: len(data) // 2])
+    with open(path, "rb") as upload:
+        with pytest.raises(ImageReadError, match=r"upload\.png: image file is truncated"):
+            read_image(upload)
+    with pytest.raises(ImageReadError, match=r"^<image>: image file is truncated"):
+        read_image(Image.open(path))  # opened by the caller, decoded here
+
+
 @pytest.mark.parametrize(
     ("array", "expected"),
     [

@@ -21,8 +21,8 @@ from typing import Any, NoReturn
 import click
 
 from .._version import __version__
-from ..config import flag
-from ..errors import StylegramError
+from ..config import StyleConfig, flag
+from ..errors import ImageReadError, OptionError, StylegramError
 from ..web.settings import WebSettings
 from .options import config_from, config_options
 
@@ -131,7 +131,9 @@ def _write(path: Path, image: Any, metadata: dict[str, Any] | None) -> None:
     write_image(path, image, metadata=metadata)
 
 
-def _plan(output: Path, save_every: int | None, resume: bool, overwrite: bool, options: dict[str, Any]) -> tuple[Any, int]:
+def _plan(
+    output: Path, save_every: int | None, resume: bool, overwrite: bool, options: dict[str, Any]
+) -> tuple[StyleConfig, int]:
     """The config and the iterations already done: a new run, or the one saved in OUT.
 
     A run from scratch never replaces an unfinished run saved in OUT (unless it
@@ -141,8 +143,6 @@ def _plan(output: Path, save_every: int | None, resume: bool, overwrite: bool, o
     Raises:
         OptionError: Nothing to resume, or work that a new run would overwrite.
     """
-    from ..config import StyleConfig
-    from ..errors import ImageReadError, OptionError
     from ..image import read_metadata
 
     if resume and overwrite:

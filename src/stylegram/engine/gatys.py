@@ -203,7 +203,7 @@ def transfer(
                 image, loss_fn, optimizer=config.optimizer, steps=count, lr=config.lr, on_step=on_step
             )
         except ScaleStopped as stopped:
-            raise _stopped_error(stopped, done, render, size, config, device, autocast) from None
+            raise _stopped_error(stopped, done, render, size, config, device) from None
         done += count
         work_done += count * pixels
     assert image is not None  # sizes is never empty
@@ -234,7 +234,6 @@ def _stopped_error(
     size: tuple[int, int],
     config: StyleConfig,
     device: torch.device,
-    autocast: torch.dtype,
 ) -> StylegramError:
     """The error a stopped scale raises, with ``partial``: the best image, at ``size``."""
     step = done + stopped.steps
@@ -250,7 +249,7 @@ def _stopped_error(
     elif isinstance(cause, KeyboardInterrupt):
         error = Interrupted(f"stopped after {step} of the iterations", step)
     else:
-        error = memory_error(size, config, device, autocast, available_memory(device))
+        error = memory_error(size, config, device, available_memory(device))
     partial = render(stopped.best)
     if partial.size != size:
         partial = partial.resize(size, Image.Resampling.LANCZOS)

@@ -49,7 +49,7 @@ _FIXED_CUDA = 600 * 2**20
 workspace and the caching allocator's slack (an allowance, not a measurement)."""
 
 _ACTIVATION_FACTOR = 1.8
-"""Bytes per activation value and per byte of its dtype, fitted to measured peaks:
+"""Bytes per activation value and per float32 byte, fitted to measured peaks:
 forward outputs plus the gradient buffers and max-pooling indices alive during the
 backward pass."""
 
@@ -63,28 +63,24 @@ _UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def estimate_memory(
-    size: tuple[int, int],
-    layers: Sequence[str],
-    *,
-    dtype: torch.dtype = torch.float32,
-    optimizer: str = "lbfgs",
-    device_type: str = "cpu",
+    size: tuple[int, int], layers: Sequence[str], *, optimizer: str = "lbfgs", device_type: str = "cpu"
 ) -> int:
     """The peak memory in bytes of a run whose output is ``size`` = ``(width, height)`` px.
 
-    ``fixed + W * H * (1.8 * activation_values_per_pixel * dtype_bytes + optimizer_state)``,
+    ``fixed + W * H * (1.8 * activation_values_per_pixel * 4 + optimizer_state)``,
     where the activation values per pixel come from
     :func:`~stylegram.models.activation_elements` (320 for the default layers) and the
     optimizer state is 1200 bytes per pixel for L-BFGS (its full 50-pair history, so
     after 50 iterations at the final scale) and 24 for Adam. On CPU this is the
     process's peak resident memory (``fixed`` 560 MiB); on CUDA the device memory
-    (``fixed`` 600 MiB, an allowance).
+    (``fixed`` 600 MiB, an allowance). The same under bf16 autocast: on a CPU
+    without native bf16 the peak at 384 px was 933 MiB in bf16 against 888 MiB in
+    fp32, so no saving is counted on (it may overestimate where bf16 is native).
 
     >>> round(estimate_memory((512, 512), ["conv5_1"]) / 2**30, 2)
     1.4
     """
-    per_value = torch.finfo(dtype).bits // 8
-    per_pixel = _ACTIVATION_FACTOR * activation_elements(layers) * per_value
+    per_pixel = _ACTIVATION_FACTOR * activation_elements(layers) * 4
     per_pixel += _LBFGS_BYTES if optimizer == "lbfgs" else _ADAM_BYTES
     fixed = _FIXED_CUDA if device_type == "cuda" else _FIXED_CPU
     return int(fixed + size[0] * size[1] * per_pixel)
@@ -165,13 +161,7 @@ def available_memory(device: torch.device) -> int | None:
 
 
 def largest_side(
-    size: tuple[int, int],
-    fits: int,
-    layers: Sequence[str],
-    *,
-    dtype: torch.dtype = torch.float32,
-    optimizer: str = "lbfgs",
-    device_type: str = "cpu",
+    size: tuple[int, int], fits: int, layers: Sequence[str], *, optimizer: str = "lbfgs", device_type: str = "cpu"
 ) -> int | None:
     """The largest long side in pixels, below ``max(size)``, whose run at ``size``'s
     aspect ratio needs at most ``fits`` bytes (:func:`estimate_memory` with the same
@@ -180,7 +170,7 @@ def largest_side(
 
     def need(side: int) -> int:
         fitted = fit_long_side(width, height, side)
-        return estimate_memory(fitted, layers, dtype=dtype, optimizer=optimizer, device_type=device_type)
+        return estimate_memory(fitted, layers, optimizer=optimizer, device_type=device_type)
 
     low, high = MIN_SIDE, max(size) - 1
     if high < low or need(low) > fits:
@@ -196,31 +186,30 @@ def _layers(config: StyleConfig) -> list[str]:
 
 
 def memory_error(
-    size: tuple[int, int], config: StyleConfig, device: torch.device, dtype: torch.dtype, available: int | None
+    size: tuple[int, int], config: StyleConfig, device: torch.device, available: int | None
 ) -> OutOfMemoryError:
     """The :class:`OutOfMemoryError` for a run at ``size`` that does not fit: the size,
     the estimate, the memory available and the largest ``--size`` that fits."""
     layers = _layers(config)
-    need = estimate_memory(size, layers, dtype=dtype, optimizer=config.optimizer, device_type=device.type)
+    need = estimate_memory(size, layers, optimizer=config.optimizer, device_type=device.type)
     gib = 2**30
     message = f"out of memory: {size[0]}x{size[1]} px needs about {need / gib:.1f} GiB on {device.type}"
     if available is not None:
         message += f", {available / gib:.1f} GiB available"
-        side = largest_side(size, available, layers, dtype=dtype, optimizer=config.optimizer, device_type=device.type)
+        side = largest_side(size, available, layers, optimizer=config.optimizer, device_type=device.type)
         message += f"; use --size {side} or smaller" if side else "; not even the smallest size fits"
     else:
         message += "; use a smaller --size"
     return OutOfMemoryError(message)
 
 
-def check_memory(size: tuple[int, int], config: StyleConfig, device: torch.device, dtype: torch.dtype) -> None:
+def check_memory(size: tuple[int, int], config: StyleConfig, device: torch.device) -> None:
     """Check, before any model is loaded, that a run at ``size`` fits on ``device``.
 
     Args:
         size: Output ``(width, height)`` in pixels (the largest scale).
         config: The run's settings (layers and optimizer count).
         device: Where the run will happen.
-        dtype: The network's autocast dtype (``torch.float32`` or ``torch.bfloat16``).
 
     Raises:
         OutOfMemoryError: The estimate exceeds :func:`available_memory`; the message
@@ -230,9 +219,9 @@ def check_memory(size: tuple[int, int], config: StyleConfig, device: torch.devic
     """
     available = available_memory(device)
     layers = _layers(config)
-    need = estimate_memory(size, layers, dtype=dtype, optimizer=config.optimizer, device_type=device.type)
+    need = estimate_memory(size, layers, optimizer=config.optimizer, device_type=device.type)
     if available is not None and need > available:
-        raise memory_error(size, config, device, dtype, available)
+        raise memory_error(size, config, device, available)
 
 
 def is_out_of_memory(error: BaseException) -> bool:

@@ -13,6 +13,7 @@ file and an existing file is only replaced by a complete one.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -20,7 +21,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, BinaryIO, Union
 
 import numpy as np
 from PIL import Image, ImageChops, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -42,7 +43,7 @@ __all__ = [
     "read_metadata",
 ]
 
-ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
+ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray, BinaryIO]
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 """Output formats, chosen by the file extension (case-insensitive)."""
@@ -125,7 +126,9 @@ def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
 
     Args:
         source: A file path (str or ``os.PathLike``; any name, non-ASCII included), a
-            ``PIL.Image.Image`` in any mode, or an array of shape ``(H, W)``,
+            binary file object (an upload; named by its ``name`` or ``"<stream>"``),
+            a ``PIL.Image.Image`` in any mode (not yet loaded: truncation is found
+            here), or an array of shape ``(H, W)``,
             ``(H, W, 3)`` or ``(H, W, 4)`` (gray/RGB/RGBA): ``uint8`` 0-255,
             ``uint16`` 0-65535 or float 0-1.
         max_pixels: Refuse images with more pixels than this (decompression-bomb
@@ -144,18 +147,23 @@ def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
     if isinstance(source, np.ndarray):
         return _normalize(_array_image(source), "<array>", limit)
     if isinstance(source, Image.Image):
-        return _normalize(source, "<image>", limit)
-    name = os.fspath(source)
-    if os.path.isdir(name):
-        raise ImageReadError(f"{name}: is a folder, not an image file", name)
-    if not os.path.isfile(name):
-        raise ImageReadError(f"file not found: {name}", name)
+        name, opened = "<image>", contextlib.nullcontext(source)  # the caller's image stays open
+    elif isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        if os.path.isdir(name):
+            raise ImageReadError(f"{name}: is a folder, not an image file", name)
+        if not os.path.isfile(name):
+            raise ImageReadError(f"file not found: {name}", name)
+        opened = None
+    else:  # a binary file object, e.g. an upload
+        given = getattr(source, "name", None)
+        name, opened = (given if isinstance(given, str) else "<stream>"), None
     if Image.MAX_IMAGE_PIXELS is not None and limit > Image.MAX_IMAGE_PIXELS:
         # Pillow's own guard (an error above twice MAX_IMAGE_PIXELS) would override a
         # limit raised by the user; ours is checked from the header in _normalize.
         Image.MAX_IMAGE_PIXELS = limit
     try:
-        with Image.open(name) as image:
+        with opened or Image.open(source) as image:
             return _normalize(image, name, limit)
     except ImageReadError:
         raise
