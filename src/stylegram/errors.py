@@ -34,34 +34,31 @@ class StylegramError(Exception):
     """For errors raised during a run: the best image so far (``PIL.Image.Image``), if any."""
 
 
-class ImageReadError(StylegramError, OSError):
+class _FileError(StylegramError, OSError):
+    """An error about one file: OSError's ``str`` would prefix an errno, so keep the message."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ImageReadError(_FileError):
     """An input image is missing, unreadable, truncated, corrupt or unusable.
 
     Attributes:
         path: The offending file (a string), or ``None`` for an in-memory image.
     """
 
-    def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
 
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class OutputPathError(StylegramError, OSError):
+class OutputPathError(_FileError):
     """The output path cannot be written (missing or read-only folder, unknown format).
 
     Attributes:
         path: The offending output path.
     """
-
-    def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class OptionError(StylegramError, ValueError):
