@@ -12,9 +12,12 @@ run (a full 1000-step run at 512 px takes about 50 minutes on 2 CPU cores), its
 iterations at its measured seconds per iteration; the table marks such rows, and
 their quality scores are those of the shorter run, not of the default.
 
-Example (about 25 minutes on 2 CPU cores)::
+Example (13 minutes on 2 shared CPU cores; results in ``docs/performance.md``)::
 
-    python benchmarks/run.py --sizes 256,512,1024 --pastiche-steps 256:1000,512:20,1024:3
+    python benchmarks/run.py --sizes 256,512 --pastiche-steps 256:50,512:8 --threads 1
+
+stylegram's seconds per iteration are the mean over its coarse-to-fine scales
+(optimization time / iterations); pastiche's come from its progress lines.
 
 Speed targets are checked here, as ratios against pastiche measured in the same
 run, never in timed tests.
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tools", default="stylegram,pastiche", help="Which tools to run: stylegram, pastiche.")
     parser.add_argument(
         "--pastiche-steps",
-        default="256:1000,512:20,1024:3",
+        default="256:50,512:8,1024:2",
         help="pastiche iterations, one number or SIZE:STEPS,...; below 1000 its default wall time is extrapolated.",
     )
     parser.add_argument(
