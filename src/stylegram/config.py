@@ -131,7 +131,7 @@ class StyleConfig:
         "PIXELS",
     )
     steps: int = _opt(
-        300, "Optimizer iterations in all, shared among the coarse-to-fine scales.", "N"
+        150, "Optimizer iterations in all, shared among the coarse-to-fine scales.", "N"
     )
     scales: tuple[int, ...] | None = _opt(
         None,

@@ -75,7 +75,10 @@ def optimize_scale(
         opt.zero_grad(set_to_none=True)
         total, terms = loss_fn(x)
         total.backward()
-        last_total, last_terms = float(total.detach()), {k: float(v.detach()) for k, v in terms.items()}
+        # One device-to-host copy per iteration for the total and its terms (on CUDA each
+        # float() would be a separate synchronization; L-BFGS needs the value anyway).
+        values = torch.stack([total.detach(), *(v.detach() for v in terms.values())]).tolist()
+        last_total, last_terms = values[0], dict(zip(terms, values[1:]))
         if last_total < best_loss:
             best, best_loss = x.detach().clone(), last_total
         return total
