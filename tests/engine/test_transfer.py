@@ -50,7 +50,8 @@ def test_preserve_color_keeps_the_content_colours(small_content, small_style):
 def test_default_schedule():
     assert default_scales(200) == (200,)
     assert default_scales(512) == (256, 512)
-    assert default_scales(700) == (256, 350, 700)
+    assert default_scales(700) == (350, 700)
+    assert default_scales(1024) == (512, 1024)
     assert scale_sizes((512, 384), None) == [(256, 192), (512, 384)]
     assert scale_sizes((300, 200), (128, 300, 1000)) == [(128, 85), (300, 200)]
     assert split_steps(300, 2) == [200, 100] and split_steps(7, 3) == [4, 2, 1]
