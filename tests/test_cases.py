@@ -168,7 +168,9 @@ def test_c12_wide_panorama(cases, cli, tmp_path, size, expected):
 def test_c12_narrower_panoramas_skip_coarse_scales_that_vgg_cannot_take():
     from stylegram.engine import scale_sizes
 
-    assert scale_sizes((850, 272), None) == [(256, 82), (425, 136), (850, 272)]
+    assert scale_sizes((850, 272), None) == [(425, 136), (850, 272)]
+    assert scale_sizes((850, 272), (100, 425)) == [(100, 32), (425, 136), (850, 272)]  # 32 px is enough
+    assert scale_sizes((850, 200), (100, 425)) == [(425, 100), (850, 200)]  # 100x24 skipped
     assert scale_sizes((600, 33), None) == [(600, 33)]  # 256x14 would not survive 4 poolings
     content = Image.fromarray(np.random.default_rng(0).integers(0, 256, (33, 600, 3), np.uint8))
     assert api.stylize(content, content, steps=2, size=600).size == (600, 33)

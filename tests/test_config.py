@@ -42,3 +42,7 @@ def test_blend_weights_normalized_and_counted():
 def test_unknown_override_suggests_a_field():
     with pytest.raises(OptionError, match=r"unknown option 'style_wieght' \(did you mean 'style_weight'\?\)"):
         StyleConfig().with_options(style_wieght=3)
+
+
+def test_choices_ignore_case():
+    assert StyleConfig(optimizer="Adam", pooling="AVG").optimizer == "adam"

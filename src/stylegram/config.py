@@ -200,6 +200,8 @@ class StyleConfig:
             value = getattr(self, f.name)
             if isinstance(value, str) and f.name not in _TEXT_FIELDS:
                 object.__setattr__(self, f.name, _parse(f.name, value))
+            elif f.metadata["choices"] and isinstance(value, str):
+                object.__setattr__(self, f.name, value.lower())  # --optimizer Adam means adam
         self._validate()
 
     def _validate(self) -> None:

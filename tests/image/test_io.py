@@ -418,3 +418,17 @@ def test_non_ascii_paths(tmp_path):
     assert os.path.basename(path) == "出力 ☃.png"
     assert _pixel(read_image(str(path))) == (5, 6, 7)
     assert _pixel(read_image(Path(path))) == (5, 6, 7)
+
+
+def test_written_file_gets_the_usual_mode_not_the_temporary_files(tmp_path):
+    from stylegram.image import write_image
+
+    umask = os.umask(0o022)
+    try:
+        path = write_image(tmp_path / "new.png", Image.new("RGB", (4, 4)))
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o600)
+        write_image(path, Image.new("RGB", (4, 4)))  # replacing keeps the file's own mode
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

@@ -322,6 +322,14 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _file_mode(target: Path) -> int:
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_image(
     path: str | os.PathLike[str],
     image: Image.Image,
@@ -369,6 +377,9 @@ def write_image(
             image.save(handle, format=fmt, **options)
             handle.flush()
             os.fsync(handle.fileno())
+        # The temporary file is private (0600); give the result the mode a plain
+        # open() would: the replaced file's, or 0666 less the umask.
+        os.chmod(handle.name, _file_mode(target))
         os.replace(handle.name, target)
     except OSError as error:
         Path(handle.name).unlink(missing_ok=True)
