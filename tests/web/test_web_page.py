@@ -70,6 +70,13 @@ def set_options(page, size, steps):
     page.locator("#option-steps").get_by_role("spinbutton").fill(str(steps))
 
 
+def use_examples(page, steps):
+    """Load the example images and ask for a 64 px run of ``steps`` iterations."""
+    page.click("#examples")
+    page.locator("#styles img").first.wait_for()
+    set_options(page, 64, steps)
+
+
 def progress_text(page):
     return page.locator("#progress").inner_text()
 
@@ -126,9 +133,7 @@ def test_run_shows_progress_and_offers_the_result(server, context):
 
 def test_cancel_keeps_the_image_so_far(server, context):
     page = open_page(context, server)
-    page.click("#examples")
-    page.locator("#styles img").first.wait_for()
-    set_options(page, 64, 400)
+    use_examples(page, 400)
     page.click("#start")
     page.locator("#progress progress[value]").wait_for(timeout=JOB_SECONDS)
     page.click("#cancel")
@@ -165,9 +170,7 @@ def test_truncated_style_image_is_refused_on_the_page(server, context, tmp_path)
 
 def test_caps_are_reported_on_the_page(server, context, tmp_path):
     page = open_page(context, server)
-    page.click("#examples")
-    page.locator("#styles img").first.wait_for()
-    set_options(page, 64, 500)
+    use_examples(page, 500)
     page.click("#start")
     assert "Steps: 500 is above this server's limit of 400" in toast(page)
     page.locator(".toast-body button").first.click()  # close it
@@ -190,9 +193,7 @@ def test_two_pages_queue_and_both_finish(server, browser, context):
     elsewhere = browser.new_context()
     pages = [open_page(context, server), open_page(elsewhere, server), open_page(elsewhere, server)]
     for page, steps in zip(pages, (60, 4, 4)):  # the first runs long enough for the others to queue
-        page.click("#examples")
-        page.locator("#styles img").first.wait_for()
-        set_options(page, 64, steps)
+        use_examples(page, steps)
     pages[0].click("#start")
     pages[0].locator("#progress progress[value]").wait_for(timeout=JOB_SECONDS)
     pages[1].click("#start")
@@ -209,16 +210,12 @@ def test_two_pages_queue_and_both_finish(server, browser, context):
 def test_closing_the_tab_frees_the_job(server, browser, context):
     other = browser.new_context()
     first = open_page(other, server)
-    first.click("#examples")
-    first.locator("#styles img").first.wait_for()
-    set_options(first, 64, 400)
+    use_examples(first, 400)
     first.click("#start")
     first.locator("#progress progress[value]").wait_for(timeout=JOB_SECONDS)
     first.close()
     second = open_page(context, server)
-    second.click("#examples")
-    second.locator("#styles img").first.wait_for()
-    set_options(second, 64, 3)
+    use_examples(second, 3)
     started = time.monotonic()
     second.click("#start")
     wait_for_text(second, "#progress", "Done: 3 iterations", timeout=30_000)  # 400 iterations would take minutes
