@@ -43,6 +43,18 @@ class Inputs:
     init: LoadedImage | None
     size: tuple[int, int]
 
+    def finish(self, image: Image.Image) -> Image.Image:
+        """``image`` (RGB, any size, e.g. a coarse scale's) as this run's output:
+        resized to :attr:`size` with Lanczos if needed, and with the content image's
+        alpha, if any, re-attached (``RGBA``)."""
+        if image.size != self.size:
+            image = resize(image, self.size)
+        if self.content.alpha is None:
+            return image
+        rgba = image.convert("RGBA")
+        rgba.putalpha(resize(self.content.alpha, self.size))
+        return rgba
+
 
 @dataclass(frozen=True)
 class StyleResult:
@@ -230,14 +242,14 @@ def run(
         )
     except StylegramError as error:
         if error.partial is not None:
-            error.partial = _with_alpha(error.partial, inputs.content)
+            error.partial = inputs.finish(error.partial)
         raise
     except (MemoryError, RuntimeError) as error:
         # Out of memory outside the iterations (a scale's targets): no image to keep.
         if not is_out_of_memory(error):
             raise
         raise memory_error(inputs.size, config, device, available_memory(device)) from None
-    image = _with_alpha(to_pil(result.image), inputs.content)
+    image = inputs.finish(to_pil(result.image))
     return StyleResult(
         image=image,
         size=image.size,
@@ -250,14 +262,6 @@ def run(
         config=config,
     )
 
-
-def _with_alpha(image: Image.Image, content: LoadedImage) -> Image.Image:
-    """Re-attach the content image's alpha (resized to the result) to an RGB result."""
-    if content.alpha is None:
-        return image
-    rgba = image.convert("RGBA")
-    rgba.putalpha(resize(content.alpha, image.size))
-    return rgba
 
 
 def stylize(

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -46,6 +47,20 @@ def test_save_every_writes_checkpoints(tmp_path, small_content, small_style):
     result = invoke(small_content, small_style, "-o", out, "--steps", 4, "--save-every", 2, "-q")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "out.step00002.png", "out.step00004.png"]
+
+
+def test_checkpoints_have_the_output_size_and_the_content_alpha(tmp_path, small_content, small_style):
+    content = Image.open(small_content).convert("RGBA")
+    alpha = Image.linear_gradient("L").resize(content.size)
+    content.putalpha(alpha)
+    content.save(tmp_path / "content.png")
+    out = tmp_path / "out.png"
+    args = ("--steps", 3, "--scales", "48,96", "--save-every", 1, "-q")
+    result = invoke(tmp_path / "content.png", small_style, "-o", out, *args)
+    assert result.exit_code == 0, result.output
+    first = Image.open(tmp_path / "out.step00001.png")  # made at the 48x36 scale
+    assert first.size == (96, 72) and first.mode == "RGBA"
+    assert np.array_equal(np.asarray(first)[..., 3], np.asarray(alpha))
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,7 @@ def test_resume_continues_from_the_saved_iteration(cli, files, tmp_path, steps_s
     assert result.exit_code == 0, result.output
     assert steps_seen[0] == [4, 5, 6]  # continued, not restarted
     assert "resuming after 3" in result.stderr
+    assert "| 3/6 [" in result.stderr and "| 0/6 [" not in result.stderr  # the bar starts at 3
     assert json.loads(result.stdout)["steps"] == 6
     record = read_metadata(out)
     assert record["finished"] is True and record["steps_done"] == 6

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from stylegram import run
+from stylegram.engine import GatysLoss
+from stylegram.errors import Interrupted, OutOfMemoryError
 from stylegram.engine import default_scales, scale_sizes, split_steps
 
 
@@ -30,6 +32,28 @@ def test_coarse_to_fine_runs_each_scale(small_content, small_style):
     assert result.scales == [(48, 36), (96, 72)]
     assert [e.size for e in events] == [(48, 36)] * 4 + [(96, 72)] * 2
     assert result.image.size == (96, 72)
+
+
+@pytest.mark.parametrize(
+    "cause, kind",
+    [(KeyboardInterrupt(), Interrupted), (RuntimeError("DefaultCPUAllocator: can't allocate memory"), OutOfMemoryError)],
+)
+def test_stopped_between_scales_keeps_the_coarse_result(small_content, small_style, monkeypatch, cause, kind):
+    """Ctrl+C or running out of memory while the fine scale's targets are computed
+    still hands back the coarse scale's result, at the output size."""
+    real, calls = GatysLoss.__init__, []
+
+    def second_scale_fails(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise cause
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GatysLoss, "__init__", second_scale_fails)
+    with pytest.raises(kind) as caught:
+        run(small_content, small_style, steps=6, scales=(48, 96))
+    assert caught.value.partial.size == (96, 72)
+    assert getattr(caught.value, "step", 4) == 4  # Interrupted counts the 4 coarse iterations
 
 
 def test_adam_and_several_styles(small_content, small_style, content_path):

@@ -216,13 +216,13 @@ def _run(
         resumed = f", resuming after {done}" if done else ""
         click.echo(f"stylegram: output {width}x{height} px ({own}), {config.steps} iterations{resumed}", err=True)
 
-    with ProgressBar(config.steps, enabled=not quiet) as bar:
+    with ProgressBar(config.steps, done, enabled=not quiet) as bar:
 
         def on_event(event: Any) -> None:
             bar(event)
             if save_every and event.step % save_every == 0:
-                metadata = api.run_metadata(config, event.step, event.size, finished=False)
-                _write(_checkpoint_path(output, event.step), event.image(), metadata)
+                metadata = api.run_metadata(config, event.step, inputs.size, finished=False)
+                _write(_checkpoint_path(output, event.step), inputs.finish(event.image()), metadata)
 
         try:
             result = api.run(content, styles, config, callback=on_event, inputs=inputs, steps_done=done)

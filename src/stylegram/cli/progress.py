@@ -14,12 +14,14 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """A progress bar with iteration, loss terms, scale size and time left.
 
-    Use as a context manager; call it with each :class:`ProgressEvent`.
+    Use as a context manager; call it with each :class:`ProgressEvent`. ``total``
+    is the run's iterations, ``done`` those already done by a resumed run.
     """
 
-    def __init__(self, total: int, enabled: bool = True) -> None:
+    def __init__(self, total: int, done: int = 0, enabled: bool = True) -> None:
         self.bar = tqdm(
             total=total,
+            initial=done,
             disable=not enabled,
             unit="it",
             dynamic_ncols=True,

@@ -23,7 +23,7 @@ from ..image.convert import resize, resize_tensor, to_pil, to_tensor
 from ..losses import content_loss, gram_matrix, style_loss, total_variation
 from ..models import VGG19
 from .init import initial_image
-from .memory import available_memory, memory_error
+from .memory import available_memory, is_out_of_memory, memory_error
 from .optimize import ScaleStopped, optimize_scale
 from .schedule import scale_sizes, split_steps
 
@@ -159,21 +159,34 @@ def transfer(
     start = time.perf_counter()
     done, work_done, image = steps_done, 0, None
     losses: dict[str, float] = {}
-    for index, (scale_size, count) in enumerate(zip(sizes, counts)):
+
+    def setup(scale_size: tuple[int, int], previous: torch.Tensor | None) -> tuple[_Render, torch.Tensor, GatysLoss]:
+        """The scale's renderer, starting image (``previous`` upsampled, or the initial
+        image at the first scale) and loss with its content and Gram targets."""
         content_t = to_tensor(resize(content, scale_size), device)
         style_ts = [to_tensor(resize(s, _style_size(s, scale_size, config.style_scale)), device) for s in styles]
         colour = content_t
         if config.preserve_color:
             content_t = luminance_image(content_t)
             style_ts = [match_luminance(luminance_image(s), content_t) for s in style_ts]
-        render = _Render(colour, config.preserve_color)
-        if image is None:
-            kind = "image" if init_image is not None else config.init
-            start_image = to_tensor(resize(init_image, scale_size), device) if init_image is not None else None
-            image = initial_image(kind, content_t, style_ts[0], generator, start_image)
+        if previous is not None:
+            start_image = resize_tensor(previous, scale_size)
         else:
-            image = resize_tensor(image, scale_size)
+            kind = "image" if init_image is not None else config.init
+            given = to_tensor(resize(init_image, scale_size), device) if init_image is not None else None
+            start_image = initial_image(kind, content_t, style_ts[0], generator, given)
         loss_fn = GatysLoss(encoder, config, content_t, style_ts, blend, autocast)
+        return _Render(colour, config.preserve_color), start_image, loss_fn
+
+    render: _Render | None = None
+    for index, (scale_size, count) in enumerate(zip(sizes, counts)):
+        try:
+            render, image, loss_fn = setup(scale_size, image)
+        except (KeyboardInterrupt, MemoryError, RuntimeError) as error:
+            # Stopped while a finer scale's targets were computed: keep the coarser result.
+            if image is None or render is None or (isinstance(error, RuntimeError) and not is_out_of_memory(error)):
+                raise
+            raise _stopped_error(ScaleStopped(error, image, 0), done, render, size, config, device) from None
         pixels = scale_size[0] * scale_size[1]
 
         def on_step(step: int, total: float, terms: dict[str, float], x: torch.Tensor) -> None:
@@ -206,8 +219,9 @@ def transfer(
             raise _stopped_error(stopped, done, render, size, config, device) from None
         done += count
         work_done += count * pixels
-    assert image is not None  # sizes is never empty
+    assert image is not None and render is not None  # sizes is never empty
     return TransferResult(render.finish(image).cpu(), losses, done, sizes, time.perf_counter() - start)
+
 
 
 class _Render:
