@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         for precision in args.precisions.split(","):
             config = StyleConfig(device="cuda", precision=precision, steps=args.steps, scales=(size,))
+            layers = [name for name, _ in config.content_layers + config.style_layers]
             torch.cuda.reset_peak_memory_stats()
             result = run(content, style, config, size=size)
             per_iter = result.seconds / result.steps
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
                 "tflops": tflops,
                 "fraction_of_bf16_matmul": tflops / peak,
                 "max_allocated_mib": torch.cuda.max_memory_allocated() / 2**20,
-                "estimate_mib": estimate_memory(shape, [n for n, _ in config.content_layers + config.style_layers], device_type="cuda") / 2**20,
+                "estimate_mib": estimate_memory(shape, layers, device_type="cuda") / 2**20,
             }
             rows.append(row)
             print(json.dumps(row), flush=True)

@@ -17,6 +17,9 @@ Variants (``--variants``, comma separated):
 - ``adamema-LR``: ``adamcos-LR`` whose scored image is an exponential moving
   average of the iterates (decay 0.9, bias-corrected), as crowsonkb's
   style-transfer-pytorch averages its iterates.
+- ``compiled-VARIANT``: VARIANT with the network wrapped in ``torch.compile``
+  (inductor); its compile time falls in the targets' set-up (``setup_seconds``) and
+  the first iteration.
 
 Example (about 40 minutes on one CPU core)::
 
@@ -57,6 +60,7 @@ def _optimizer(variant: str, x: torch.Tensor) -> torch.optim.Optimizer:
 
 def run_variant(variant: str, start: torch.Tensor, loss_fn: GatysLoss, steps: int, every: int, score) -> list[dict]:
     """Optimize from ``start`` with ``variant``; scores and optimization seconds every ``every`` steps."""
+    name, variant = variant, variant.removeprefix("compiled-")
     x = start.clone().requires_grad_(True)
     opt = _optimizer(variant, x)
     kind = variant.split("-")[0]
@@ -87,7 +91,7 @@ def run_variant(variant: str, start: torch.Tensor, loss_fn: GatysLoss, steps: in
         if step % every == 0 or step == steps:
             shown = average / weight if kind == "adamema" else x.detach()
             scores = score(to_pil(shown.clamp(0, 1)))
-            rows.append({"variant": variant, "step": step, "seconds": seconds, "loss": loss, **scores.__dict__})
+            rows.append({"variant": name, "step": step, "seconds": seconds, "loss": loss, **scores.__dict__})
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -117,16 +121,20 @@ def main(argv: list[str] | None = None) -> None:
     state, kind = load_weights(config.weights, config.preprocessing)
     layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
     encoder = VGG19(state, preprocessing(kind), layers, config.pooling).to(memory_format=torch.channels_last)
-    style_size = fit_long_side(*style.size, max(size))
-    loss_fn = GatysLoss(encoder, config, to_tensor(resize(content, size)), [to_tensor(resize(style, style_size))],
-                        [1.0], torch.float32)
+    content_t = to_tensor(resize(content, size))
+    style_t = to_tensor(resize(style, fit_long_side(*style.size, max(size))))
 
     def score(image: Image.Image) -> neutral.Scores:
         return neutral.score(image, content, style)
 
     rows = []
     for variant in args.variants.split(","):
-        rows += run_variant(variant, start, loss_fn, args.steps, args.every, score)
+        begin = time.perf_counter()
+        network = torch.compile(encoder) if variant.startswith("compiled-") else encoder
+        loss_fn = GatysLoss(network, config, content_t, [style_t], [1.0], torch.float32)
+        setup = time.perf_counter() - begin
+        variant_rows = run_variant(variant, start, loss_fn, args.steps, args.every, score)
+        rows += [dict(row, setup_seconds=setup) for row in variant_rows]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"argv": sys.argv[1:], "rows": rows}, indent=2))
     print(f"wrote {args.out}")

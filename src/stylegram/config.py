@@ -24,6 +24,7 @@ __all__ = [
     "StyleConfig",
     "DEFAULT_SIZE",
     "MIN_SIDE",
+    "option_field",
     "parse_layer_weights",
     "suggest",
 ]
@@ -106,7 +107,9 @@ def _parse(name: str, text: str) -> Any:
     return text
 
 
-def _opt(default: Any, help: str, metavar: str = "", choices: Sequence[str] = ()) -> Any:
+def option_field(default: Any, help: str, metavar: str = "", choices: Sequence[str] = ()) -> Any:
+    """A dataclass field that is also a command-line option: its default, help text,
+    metavar and choices, read by the CLI to generate ``--flag`` options."""
     return field(default=default, metadata={"help": help, "metavar": metavar, "choices": tuple(choices)})
 
 
@@ -123,71 +126,71 @@ class StyleConfig:
             wrong form; the message names the option as the CLI spells it.
     """
 
-    size: int | None = _opt(
+    size: int | None = option_field(
         None,
         "Long side of the output in pixels, aspect ratio kept (short side rounded to "
         f"nearest). Default: the content image's own size, reduced to {DEFAULT_SIZE} "
         "if larger; never upscaled unless asked.",
         "PIXELS",
     )
-    steps: int = _opt(
+    steps: int = option_field(
         150, "Optimizer iterations in all, shared among the coarse-to-fine scales.", "N"
     )
-    scales: tuple[int, ...] | None = _opt(
+    scales: tuple[int, ...] | None = option_field(
         None,
         "Coarse-to-fine schedule: long sides in pixels, run in turn, each scale starting "
         "from the upsampled previous result; the last is the output size. Default: "
         "chosen from --size (see the README).",
         "PX,PX,...",
     )
-    content_layers: tuple[tuple[str, float], ...] = _opt(
+    content_layers: tuple[tuple[str, float], ...] = option_field(
         (("conv4_2", 1.0),), "VGG19 layers for the content loss, with optional :weight.", "LAYER[:W],..."
     )
-    style_layers: tuple[tuple[str, float], ...] = _opt(
+    style_layers: tuple[tuple[str, float], ...] = option_field(
         (("conv1_1", 1.0), ("conv2_1", 1.0), ("conv3_1", 1.0), ("conv4_1", 1.0), ("conv5_1", 1.0)),
         "VGG19 layers for the style loss (Gram matrices), each with its own :weight; "
         "raising the low layers' weights gives a bolder transfer sooner.",
         "LAYER[:W],...",
     )
-    content_weight: float = _opt(1.0, "Weight of the content loss.", "W")
-    style_weight: float = _opt(10.0, "Weight of the style loss.", "W")
-    tv_weight: float = _opt(0.5, "Weight of the total variation loss (smoothness).", "W")
-    optimizer: str = _opt("lbfgs", "Optimizer.", "NAME", OPTIMIZERS)
-    lr: float = _opt(0.02, "Adam learning rate, in image units (pixel values 0-1).", "LR")
-    init: str = _opt(
+    content_weight: float = option_field(1.0, "Weight of the content loss.", "W")
+    style_weight: float = option_field(10.0, "Weight of the style loss.", "W")
+    tv_weight: float = option_field(0.5, "Weight of the total variation loss (smoothness).", "W")
+    optimizer: str = option_field("lbfgs", "Optimizer.", "NAME", OPTIMIZERS)
+    lr: float = option_field(0.02, "Adam learning rate, in image units (pixel values 0-1).", "LR")
+    init: str = option_field(
         "content",
         "Starting image: content, noise, style, or the path of an image (to continue "
         "from a saved or partial result).",
         "content|noise|style|PATH",
     )
-    seed: int = _opt(0, "Random seed: the same seed gives the same image on the same machine.", "N")
-    style_blend_weights: tuple[float, ...] | None = _opt(
+    seed: int = option_field(0, "Random seed: the same seed gives the same image on the same machine.", "N")
+    style_blend_weights: tuple[float, ...] | None = option_field(
         None, "One weight per style image (normalized to sum 1). Default: equal.", "W,W,..."
     )
-    style_scale: float = _opt(
+    style_scale: float = option_field(
         1.0, "Long side of each style image relative to the output's long side.", "FACTOR"
     )
-    preserve_color: bool = _opt(
+    preserve_color: bool = option_field(
         False,
         "Colour preservation (Gatys et al. 2017): luminance-only transfer; the result "
         "keeps the content image's colours.",
     )
-    pooling: str = _opt("max", "VGG19 pooling layers.", "KIND", POOLINGS)
-    weights: str = _opt(
+    pooling: str = option_field("max", "VGG19 pooling layers.", "KIND", POOLINGS)
+    weights: str = option_field(
         "caffe",
         "VGG19 weights: caffe (embedded, original Gatys network), torchvision (IMAGENET1K_V1 "
         "from the torch hub cache), or the path of a .pth state dict.",
         "caffe|torchvision|PATH",
     )
-    preprocessing: str = _opt(
+    preprocessing: str = option_field(
         "auto",
         "Input normalization for a .pth given to --weights: auto (by its key layout), caffe "
         "(BGR, 0-255, mean subtracted) or torchvision (RGB, 0-1, mean/std).",
         "KIND",
         PREPROCESSINGS,
     )
-    device: str = _opt("auto", "Device: auto picks cuda, then mps, then cpu.", "NAME", DEVICES)
-    precision: str = _opt(
+    device: str = option_field("auto", "Device: auto picks cuda, then mps, then cpu.", "NAME", DEVICES)
+    precision: str = option_field(
         "auto",
         "Network precision: auto uses bf16 autocast where the device supports it fast "
         "(CUDA, CPUs with avx512_bf16/AMX), else fp32. Losses are always summed in fp32.",

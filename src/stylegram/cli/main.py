@@ -9,6 +9,7 @@ SIGTERM 143 after the current image is written.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import signal
@@ -16,7 +17,7 @@ import sys
 import warnings
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Iterator, NoReturn
 
 import click
 
@@ -110,11 +111,90 @@ def run_command(
     (Gatys et al. 2017). Inputs, sizes, partial files, resuming and exit codes:
     docs/inputs.md.
     """
+    with _stopping(debug):
+        from .. import api
+        from ..errors import Interrupted
+        from ..image import check_output_path
+        from .progress import ProgressBar
+
+        check_output_path(output)
+        if comparison is not None:
+            check_output_path(comparison)
+        config, done = _plan(output, save_every, resume, overwrite, options)
+        inputs = api.load_inputs(content, styles, config)
+        width, height = inputs.size
+        if not quiet:
+            own = "the content image's own size" if inputs.size == inputs.content.size else f"from {inputs.content.size[0]}x{inputs.content.size[1]}"
+            resumed = f", resuming after {done}" if done else ""
+            click.echo(f"stylegram: output {width}x{height} px ({own}), {config.steps} iterations{resumed}", err=True)
+
+        with ProgressBar(config.steps, done, enabled=not quiet) as bar:
+
+            def on_event(event: Any) -> None:
+                bar(event)
+                if save_every and event.step % save_every == 0:
+                    metadata = api.run_metadata(config, event.step, inputs.size, finished=False)
+                    _write(_checkpoint_path(output, event.step), inputs.finish(event.image()), metadata)
+
+            try:
+                result = api.run(content, styles, config, callback=on_event, inputs=inputs, steps_done=done)
+            except Interrupted as error:
+                sig = _stopped_by[0]
+                _write(output, error.partial, api.run_metadata(config, error.step, inputs.size, finished=False))
+                click.echo(
+                    f"stylegram: {sig}: stopped after {error.step} of {config.steps} iterations; wrote the image "
+                    f"so far to {output} (continue with: the same command and --resume)",
+                    err=True,
+                )
+                sys.exit(_EXIT_CODES[sig])
+            except StylegramError as error:
+                if error.partial is not None:
+                    partial = _partial_path(output)
+                    steps = getattr(error, "step", 0)
+                    _write(partial, error.partial, api.run_metadata(config, steps, inputs.size, finished=False))
+                    error.args = (f"{error}; partial image written to {partial}",)
+                raise
+        _write(output, result.image, result.metadata())
+        if comparison is not None:
+            from ..image.figure import comparison_figure
+
+            title = (
+                f"stylegram {__version__}: {width}x{height} px, {result.steps} iterations, "
+                f"style weight {config.style_weight:g}, {config.optimizer}, {result.seconds:.0f} s"
+            )
+            figure = comparison_figure(inputs.content.rgb, [s.composited() for s in inputs.styles], result.image, title)
+            _write(comparison, figure, None)
+        if not quiet:
+            click.echo(f"stylegram: wrote {output} in {result.seconds:.1f} s", err=True)
+        if as_json:
+            summary = {
+                "content": content,
+                "styles": styles,
+                "output": str(output),
+                "comparison": str(comparison) if comparison else None,
+                "size": list(result.size),
+                "scales": [list(s) for s in result.scales],
+                "steps": result.steps,
+                "losses": result.losses,
+                "seconds": round(result.seconds, 3),
+                "device": result.device,
+                "precision": result.precision,
+                "settings": config.to_dict(),
+                "version": __version__,
+            }
+            click.echo(json.dumps(summary))
+
+
+@contextlib.contextmanager
+def _stopping(debug: bool) -> Iterator[None]:
+    """Within the block, Ctrl+C and SIGTERM stop the run (exit 130 and 143 once the
+    block has written what it keeps) and a :class:`StylegramError` exits with its
+    code and a one-line message."""
     warnings.showwarning = _warning_line
     _stopped_by[0] = "Ctrl+C"
     handlers = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _run(content, list(styles), output, save_every, resume, overwrite, comparison, as_json, quiet, options)
+        yield
     except KeyboardInterrupt:
         click.echo(f"stylegram: {_stopped_by[0]}: stopped before any image was written", err=True)
         sys.exit(_EXIT_CODES[_stopped_by[0]])
@@ -186,91 +266,6 @@ def _plan(
                 "--save-every",
             )
     return config, 0
-
-
-def _run(
-    content: str,
-    styles: list[str],
-    output: Path,
-    save_every: int | None,
-    resume: bool,
-    overwrite: bool,
-    comparison: Path | None,
-    as_json: bool,
-    quiet: bool,
-    options: dict[str, Any],
-) -> None:
-    from .. import api
-    from ..errors import Interrupted
-    from ..image import check_output_path
-    from .progress import ProgressBar
-
-    check_output_path(output)
-    if comparison is not None:
-        check_output_path(comparison)
-    config, done = _plan(output, save_every, resume, overwrite, options)
-    inputs = api.load_inputs(content, styles, config)
-    width, height = inputs.size
-    if not quiet:
-        own = "the content image's own size" if inputs.size == inputs.content.size else f"from {inputs.content.size[0]}x{inputs.content.size[1]}"
-        resumed = f", resuming after {done}" if done else ""
-        click.echo(f"stylegram: output {width}x{height} px ({own}), {config.steps} iterations{resumed}", err=True)
-
-    with ProgressBar(config.steps, done, enabled=not quiet) as bar:
-
-        def on_event(event: Any) -> None:
-            bar(event)
-            if save_every and event.step % save_every == 0:
-                metadata = api.run_metadata(config, event.step, inputs.size, finished=False)
-                _write(_checkpoint_path(output, event.step), inputs.finish(event.image()), metadata)
-
-        try:
-            result = api.run(content, styles, config, callback=on_event, inputs=inputs, steps_done=done)
-        except Interrupted as error:
-            sig = _stopped_by[0]
-            _write(output, error.partial, api.run_metadata(config, error.step, inputs.size, finished=False))
-            click.echo(
-                f"stylegram: {sig}: stopped after {error.step} of {config.steps} iterations; wrote the image "
-                f"so far to {output} (continue with: the same command and --resume)",
-                err=True,
-            )
-            sys.exit(_EXIT_CODES[sig])
-        except StylegramError as error:
-            if error.partial is not None:
-                partial = _partial_path(output)
-                steps = getattr(error, "step", 0)
-                _write(partial, error.partial, api.run_metadata(config, steps, inputs.size, finished=False))
-                error.args = (f"{error}; partial image written to {partial}",)
-            raise
-    _write(output, result.image, result.metadata())
-    if comparison is not None:
-        from ..image.figure import comparison_figure
-
-        title = (
-            f"stylegram {__version__}: {width}x{height} px, {result.steps} iterations, "
-            f"style weight {config.style_weight:g}, {config.optimizer}, {result.seconds:.0f} s"
-        )
-        figure = comparison_figure(inputs.content.rgb, [s.composited() for s in inputs.styles], result.image, title)
-        _write(comparison, figure, None)
-    if not quiet:
-        click.echo(f"stylegram: wrote {output} in {result.seconds:.1f} s", err=True)
-    if as_json:
-        summary = {
-            "content": content,
-            "styles": styles,
-            "output": str(output),
-            "comparison": str(comparison) if comparison else None,
-            "size": list(result.size),
-            "scales": [list(s) for s in result.scales],
-            "steps": result.steps,
-            "losses": result.losses,
-            "seconds": round(result.seconds, 3),
-            "device": result.device,
-            "precision": result.precision,
-            "settings": config.to_dict(),
-            "version": __version__,
-        }
-        click.echo(json.dumps(summary))
 
 
 def _web_options(command: Any) -> Any:

@@ -8,17 +8,12 @@ options are generated from its fields like the run options from
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from ..config import MIN_SIDE, flag
+from ..config import MIN_SIDE, flag, option_field
 from ..errors import OptionError
 
 __all__ = ["WebSettings"]
-
-
-def _opt(default: Any, help: str, metavar: str) -> Any:
-    return field(default=default, metadata={"help": help, "metavar": metavar})
 
 
 @dataclass(frozen=True)
@@ -30,25 +25,25 @@ class WebSettings:
             names the option as ``stylegram web`` spells it.
     """
 
-    host: str = _opt(
+    host: str = option_field(
         "127.0.0.1",
         "Address to listen on. The default (loopback) serves this machine only; "
         "0.0.0.0 serves every network interface.",
         "ADDRESS",
     )
-    port: int = _opt(7860, "TCP port to listen on.", "PORT")
-    max_upload_mb: float = _opt(20.0, "Largest upload accepted, in MB (2^20 bytes) per file.", "MB")
-    max_pixels: int = _opt(
+    port: int = option_field(7860, "TCP port to listen on.", "PORT")
+    max_upload_mb: float = option_field(20.0, "Largest upload accepted, in MB (2^20 bytes) per file.", "MB")
+    max_pixels: int = option_field(
         50_000_000, "Largest input image accepted, in pixels (width x height), checked before decoding.", "N"
     )
-    max_size: int = _opt(
+    max_size: int = option_field(
         1024,
         "Largest output long side, in pixels. When the size is left empty, images "
         "whose automatic size is larger are reduced to it.",
         "PIXELS",
     )
-    max_steps: int = _opt(1000, "Most iterations one run may ask for.", "N")
-    concurrency: int = _opt(
+    max_steps: int = option_field(1000, "Most iterations one run may ask for.", "N")
+    concurrency: int = option_field(
         1, "Optimizations that run at the same time on the device; further jobs wait in the queue.", "N"
     )
 
