@@ -33,9 +33,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from stylegram import StyleConfig, run
 from stylegram.engine.memory import estimate_memory
+from stylegram.examples import CONTENT, STYLE
 from stylegram.models import VGG19, load_weights, preprocessing
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def matmul_tflops(n: int = 8192, repeats: int = 10) -> float:
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         sys.exit("gpu.py: no CUDA device")
-    content, style = EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg"
+    content, style = CONTENT, STYLE
     peak = matmul_tflops()
     print(f"{torch.cuda.get_device_name()}: bf16 matrix product {peak:.0f} TFLOP/s", flush=True)
     rows = []

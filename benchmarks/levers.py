@@ -42,10 +42,10 @@ import neutral  # noqa: E402  (the evaluator sits next to this script)
 
 from stylegram import StyleConfig, stylize  # noqa: E402
 from stylegram.engine.gatys import GatysLoss  # noqa: E402
+from stylegram.examples import CONTENT, STYLE  # noqa: E402
 from stylegram.image.convert import fit_long_side, resize, resize_tensor, to_pil, to_tensor  # noqa: E402
 from stylegram.models import VGG19, load_weights, preprocessing  # noqa: E402
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 VARIANTS = "lbfgs-h10,lbfgs-h25,lbfgs-h50,lbfgs-h100,adam-0.02,adamcos-0.05,adamema-0.05"
 EMA_DECAY = 0.9
 
@@ -98,8 +98,8 @@ def run_variant(variant: str, start: torch.Tensor, loss_fn: GatysLoss, steps: in
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--content", type=Path, default=EXAMPLES / "tubingen.jpg")
-    parser.add_argument("--style", type=Path, default=EXAMPLES / "starry_night.jpg")
+    parser.add_argument("--content", type=Path, default=CONTENT)
+    parser.add_argument("--style", type=Path, default=STYLE)
     parser.add_argument("--size", type=int, default=512, help="Output long side in pixels.")
     parser.add_argument("--coarse-steps", type=int, default=100, help="Default-settings iterations at half size.")
     parser.add_argument("--steps", type=int, default=60, help="Iterations at full size per variant.")

@@ -41,7 +41,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import neutral  # noqa: E402  (the evaluator sits next to this script)
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from stylegram.examples import CONTENT, STYLE  # noqa: E402
+
 PASTICHE_DEFAULT_STEPS = 1000
 
 
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--pairs",
-        default=f"{EXAMPLES / 'tubingen.jpg'}:{EXAMPLES / 'starry_night.jpg'}",
+        default=f"{CONTENT}:{STYLE}",
         help="CONTENT:STYLE image paths, comma separated.",
     )
     parser.add_argument("--stylegram-args", default="", help="Extra stylegram options, e.g. '--steps 200'.")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "src" / "stylegram" / "examples"
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from stylegram import stylize
+from stylegram.examples import CONTENT, STYLE
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("neutral", ROOT / "benchmarks" / "neutral.py")
@@ -36,7 +37,7 @@ SSIM_THRESHOLD = 0.5
 
 @pytest.fixture(scope="module")
 def images() -> tuple[Image.Image, Image.Image]:
-    return Image.open(ROOT / "examples" / "tubingen.jpg"), Image.open(ROOT / "examples" / "starry_night.jpg")
+    return Image.open(CONTENT), Image.open(STYLE)
 
 
 @pytest.fixture(scope="module")

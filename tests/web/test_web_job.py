@@ -11,7 +11,7 @@ from stylegram import StyleConfig, api
 from stylegram.errors import Interrupted
 from stylegram.web.job import stream
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from stylegram.examples import FOLDER as EXAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from stylegram.web.settings import WebSettings
 
 pytestmark = pytest.mark.browser
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from stylegram.examples import FOLDER as EXAMPLES
 
 JOB_SECONDS = 60_000  # ms: model loading plus a short run on a loaded 2-core machine
 

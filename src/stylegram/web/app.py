@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from .. import __version__, api
+from .. import __version__, api, examples
 from ..config import StyleConfig
 from ..errors import ImageReadError, Interrupted, OptionError, StylegramError
 from ..events import ProgressEvent
@@ -39,16 +39,10 @@ from .form import MAIN_OPTIONS, MORE_OPTIONS, ConfigForm, label
 from .job import stream
 from .settings import WebSettings
 
-__all__ = ["build_app", "launch", "EXAMPLES"]
+__all__ = ["build_app", "launch"]
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-"""The bundled example images (``tubingen.jpg``, ``starry_night.jpg``) of a source
-checkout; when they are not there (an installed wheel), the page offers no examples."""
-
-_EXAMPLE_CONTENT = EXAMPLES / "tubingen.jpg"
-_EXAMPLE_STYLES = [EXAMPLES / "starry_night.jpg"]
 
 _CSS = """
 #progress progress { width: 100%; height: 14px; }
@@ -290,7 +284,7 @@ def build_app(settings: WebSettings) -> gr.Blocks:
                         columns=3,
                         height=240,
                     )
-                examples = gr.Button("Use the example images", elem_id="examples", visible=_EXAMPLE_CONTENT.is_file())
+                use_examples = gr.Button("Use the example images", elem_id="examples")
                 form = ConfigForm()
                 form.add(MAIN_OPTIONS)
                 with gr.Accordion("More options", open=False):
@@ -328,8 +322,8 @@ def build_app(settings: WebSettings) -> gr.Blocks:
                 if stops.get(session) is stop:
                     del stops[session]
 
-        examples.click(
-            lambda: (str(_EXAMPLE_CONTENT), [str(p) for p in _EXAMPLE_STYLES]), None, [content, styles], queue=False
+        use_examples.click(
+            lambda: (str(examples.CONTENT), [str(examples.STYLE)]), None, [content, styles], queue=False
         )
         start.click(enqueue, None, [notice, progress], queue=False).then(
             run_job,
@@ -360,7 +354,7 @@ def launch(settings: WebSettings) -> gr.Blocks:
         server_port=settings.port,
         prevent_thread_lock=True,
         max_file_size=settings.max_upload_bytes,
-        allowed_paths=[str(EXAMPLES)] if EXAMPLES.is_dir() else None,
+        allowed_paths=[str(examples.FOLDER)],
         quiet=True,
         show_error=False,  # expected errors are gr.Error, shown anyway; others would leak internals
         ssr_mode=False,  # no Node.js server: the page is served by Python alone
