@@ -56,8 +56,7 @@ def vgg_flops(size: tuple[int, int], config: StyleConfig) -> float:
     """FLOPs of one VGG19 forward pass to the loss's layers and the backward pass into
     the image, at ``size`` = (width, height), counted by ``torch.utils.flop_counter``."""
     state, kind = load_weights(config.weights, config.preprocessing)
-    layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
-    encoder = VGG19(state, preprocessing(kind), layers, config.pooling).cuda()
+    encoder = VGG19(state, preprocessing(kind), config.network_layers, config.pooling).cuda()
     image = torch.rand(1, 3, size[1], size[0], device="cuda", requires_grad=True)
     with FlopCounterMode(display=False) as counter:
         sum(f.sum() for f in encoder(image).values()).backward()
@@ -80,7 +79,6 @@ def main(argv: list[str] | None = None) -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         for precision in args.precisions.split(","):
             config = StyleConfig(device="cuda", precision=precision, steps=args.steps, scales=(size,))
-            layers = [name for name, _ in config.content_layers + config.style_layers]
             torch.cuda.reset_peak_memory_stats()
             result = run(content, style, config, size=size)
             per_iter = result.seconds / result.steps
@@ -95,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
                 "tflops": tflops,
                 "fraction_of_bf16_matmul": tflops / peak,
                 "max_allocated_mib": torch.cuda.max_memory_allocated() / 2**20,
-                "estimate_mib": estimate_memory(shape, layers, device_type="cuda") / 2**20,
+                "estimate_mib": estimate_memory(shape, config.network_layers, device_type="cuda") / 2**20,
             }
             rows.append(row)
             print(json.dumps(row), flush=True)

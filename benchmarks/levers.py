@@ -119,8 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     start = resize_tensor(to_tensor(coarse.convert("RGB")), size)
 
     state, kind = load_weights(config.weights, config.preprocessing)
-    layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
-    encoder = VGG19(state, preprocessing(kind), layers, config.pooling).to(memory_format=torch.channels_last)
+    encoder = VGG19(state, preprocessing(kind), config.network_layers, config.pooling).to(memory_format=torch.channels_last)
     content_t = to_tensor(resize(content, size))
     style_t = to_tensor(resize(style, fit_long_side(*style.size, max(size))))
 

@@ -223,8 +223,7 @@ def run(
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)
     generator = seed_everything(config.seed)
-    layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
-    encoder = _encoder(config.weights, config.preprocessing, layers, config.pooling, str(device))
+    encoder = _encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
     log.info("stylizing at %dx%d px on %s (%s)", *inputs.size, device, dtype)
     try:
         result = transfer(

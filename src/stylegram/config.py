@@ -247,6 +247,15 @@ class StyleConfig:
                     "--style-blend-weights: weights must be >= 0 and not all zero", "--style-blend-weights"
                 )
 
+    @property
+    def network_layers(self) -> tuple[str, ...]:
+        """The VGG19 layers the loss reads: the content layers, then the style layers, each once.
+
+        >>> StyleConfig().network_layers
+        ('conv4_2', 'conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1')
+        """
+        return tuple(dict.fromkeys(name for name, _ in self.content_layers + self.style_layers))
+
     def check_style_count(self, count: int) -> None:
         """Check ``style_blend_weights`` against the number of style images.
 

@@ -19,8 +19,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA d
 
 def _losses(device: str, dtype: torch.dtype, content_path, style_path) -> dict[str, float]:
     config = StyleConfig()
-    layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
-    encoder = _encoder("caffe", "auto", layers, "max", device)
+    encoder = _encoder("caffe", "auto", config.network_layers, "max", device)
     content = to_tensor(Image.open(content_path).convert("RGB"), device)
     style = to_tensor(Image.open(style_path).convert("RGB"), device)
     noise = torch.rand(content.shape, generator=torch.Generator().manual_seed(0)).to(device)

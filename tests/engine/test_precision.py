@@ -12,8 +12,7 @@ from stylegram.image import to_tensor
 
 def test_bf16_loss_close_to_fp32(small_content, small_style):
     config = StyleConfig()
-    layers = tuple(dict.fromkeys(n for n, _ in config.content_layers + config.style_layers))
-    encoder = _encoder("caffe", "auto", layers, "max", "cpu")
+    encoder = _encoder("caffe", "auto", config.network_layers, "max", "cpu")
     content = to_tensor(Image.open(small_content).convert("RGB"))
     style = to_tensor(Image.open(small_style).convert("RGB"))
     image = (content * 0.7 + torch.rand(content.shape, generator=torch.Generator().manual_seed(0)) * 0.3).clamp(0, 1)

@@ -181,16 +181,12 @@ def largest_side(
     return low
 
 
-def _layers(config: StyleConfig) -> list[str]:
-    return [name for name, _ in config.content_layers + config.style_layers]
-
-
 def memory_error(
     size: tuple[int, int], config: StyleConfig, device: torch.device, available: int | None
 ) -> OutOfMemoryError:
     """The :class:`OutOfMemoryError` for a run at ``size`` that does not fit: the size,
     the estimate, the memory available and the largest ``--size`` that fits."""
-    layers = _layers(config)
+    layers = config.network_layers
     need = estimate_memory(size, layers, optimizer=config.optimizer, device_type=device.type)
     gib = 2**30
     message = f"out of memory: {size[0]}x{size[1]} px needs about {need / gib:.1f} GiB on {device.type}"
@@ -218,7 +214,7 @@ def check_memory(size: tuple[int, int], config: StyleConfig, device: torch.devic
         OptionError: ``STYLEGRAM_MEMORY_LIMIT`` is malformed.
     """
     available = available_memory(device)
-    layers = _layers(config)
+    layers = config.network_layers
     need = estimate_memory(size, layers, optimizer=config.optimizer, device_type=device.type)
     if available is not None and need > available:
         raise memory_error(size, config, device, available)
