@@ -103,27 +103,29 @@ def test_run_shows_progress_and_offers_the_result(server, context):
     requests = []
     page = open_page(context, server, requests)
     upload(page, EXAMPLES / "tubingen.jpg", [EXAMPLES / "starry_night.jpg", EXAMPLES / "tubingen.jpg"])
-    set_options(page, 64, 8)
+    set_options(page, 64, 24)  # enough iterations for the poll below to see several, even on a busy core
     page.click("#start")
     steps, previews = set(), set()
     deadline = time.monotonic() + JOB_SECONDS / 1000
+    # One read of the page per poll: the bar is replaced when the run ends, so a
+    # locator found by one call may be gone by the next.
+    read = """() => [document.querySelector('#progress progress[value]')?.getAttribute('value'),
+                     document.querySelector('#preview img')?.getAttribute('src')]"""
     while "Done" not in progress_text(page) and time.monotonic() < deadline:
-        bar = page.locator("#progress progress[value]")
-        if bar.count():
-            steps.add(int(bar.get_attribute("value")))
-        image = page.locator("#preview img")
-        if image.count():
-            previews.add(image.first.get_attribute("src"))
+        value, source = page.evaluate(read)
+        if value is not None:
+            steps.add(int(value))
+        previews.add(source)
         time.sleep(0.1)
-    assert "Done: 8 iterations" in progress_text(page)
-    assert len(steps) >= 2 and max(steps) <= 8, steps  # the bar moved during the run
+    assert "Done: 24 iterations" in progress_text(page)
+    assert len(steps) >= 2 and max(steps) <= 24, steps  # the bar moved during the run
     assert len(previews - {None}) >= 2, previews  # and so did the preview
 
     with Image.open(download(page, "#result-file")) as result:
         assert result.format == "PNG" and result.size == (64, 48)  # tubingen.jpg is 4:3
         metadata = json.loads(result.text["stylegram"])
-    assert metadata["settings"]["size"] == 64 and metadata["settings"]["steps"] == 8
-    assert metadata["steps_done"] == 8
+    assert metadata["settings"]["size"] == 64 and metadata["settings"]["steps"] == 24
+    assert metadata["steps_done"] == 24
     with Image.open(download(page, "#figure-file")) as figure:  # content | 2 styles | result
         assert figure.format == "PNG" and figure.width > 4 * figure.height
 
@@ -192,16 +194,16 @@ def test_caps_are_reported_on_the_page(server, context, tmp_path):
 def test_two_pages_queue_and_both_finish(server, browser, context):
     elsewhere = browser.new_context()
     pages = [open_page(context, server), open_page(elsewhere, server), open_page(elsewhere, server)]
-    for page, steps in zip(pages, (60, 4, 4)):  # the first runs long enough for the others to queue
+    for page, steps in zip(pages, (150, 4, 4)):  # the first runs long enough for the others to queue
         use_examples(page, steps)
     pages[0].click("#start")
     pages[0].locator("#progress progress[value]").wait_for(timeout=JOB_SECONDS)
     pages[1].click("#start")
-    wait_for_text(pages[1], "#progress", "queue: 1/1", timeout=5_000)  # one run at a time: the second waits
+    wait_for_text(pages[1], "#progress", "queue: 1/1", timeout=15_000)  # one run at a time: the second waits
     pages[2].click("#start")
-    wait_for_text(pages[2], "#progress", "queue: 2/2", timeout=5_000)
+    wait_for_text(pages[2], "#progress", "queue: 2/2", timeout=15_000)
     pages[2].click("#cancel")  # a cancelled job leaves the queue without running
-    wait_for_text(pages[0], "#progress", "Done: 60 iterations")
+    wait_for_text(pages[0], "#progress", "Done: 150 iterations")
     wait_for_text(pages[1], "#progress", "Done: 4 iterations")
     wait_for_text(pages[2], "#progress", "Cancelled before it started", timeout=5_000)
     elsewhere.close()
