@@ -170,6 +170,16 @@ def _ratios(rows: list[Row]) -> list[dict[str, object]]:
     return out
 
 
+def _write_results(args: argparse.Namespace, rows: list[Row]) -> list[dict[str, object]]:
+    """Write ``results.json`` (machine, arguments, rows, ratios); return the ratios."""
+    # Ratios compare stylegram's defaults with pastiche's; with other settings (e.g. a
+    # few steps to measure memory at 2048 px) they would mislead.
+    ratios = [] if args.stylegram_args else _ratios(rows)
+    result = {"machine": _machine(), "argv": sys.argv[1:], "rows": [asdict(r) for r in rows], "ratios": ratios}
+    (args.out / "results.json").write_text(json.dumps(result, indent=2))
+    return ratios
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="256,512", help="Output long sides in pixels, comma separated.")
@@ -221,11 +231,10 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(Row(name, tool, size, steps, wall, per_iter, rss, **asdict(scores),
                                 default_wall_s=default_wall, extrapolated=extrapolated))
                 print(_table(rows[-1:]).splitlines()[1], flush=True)
+                _write_results(args, rows)  # after every row: a stopped run keeps what it measured
     print()
     print(_table(rows))
-    # Ratios compare stylegram's defaults with pastiche's; with other settings (e.g. a
-    # few steps to measure memory at 2048 px) they would mislead.
-    ratios = [] if args.stylegram_args else _ratios(rows)
+    ratios = _write_results(args, rows)
     for r in ratios:
         print(
             f"{r['pair']} {r['size']} px: stylegram is {r['speedup_vs_pastiche_default']:.1f}x faster than pastiche's "
@@ -233,8 +242,6 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['per_iteration_ratio']:.2f}x per iteration; error ratios stylegram/pastiche({r['quality_vs_pastiche_steps']} it): "
             f"content {r['content_error_ratio']:.2f}, style {r['style_error_ratio']:.2f}"
         )
-    result = {"machine": _machine(), "argv": sys.argv[1:], "rows": [asdict(r) for r in rows], "ratios": ratios}
-    (args.out / "results.json").write_text(json.dumps(result, indent=2))
     print(f"wrote {args.out / 'results.json'}")
 
 
