@@ -129,7 +129,7 @@ class StyleConfig:
     size: int | None = option_field(
         None,
         "Long side of the output in pixels, aspect ratio kept (short side rounded to "
-        f"nearest). Default: the content image's own size, reduced to {DEFAULT_SIZE} "
+        f"nearest, half up). Default: the content image's own size, reduced to {DEFAULT_SIZE} "
         "if larger; never upscaled unless asked.",
         "PIXELS",
     )

@@ -49,6 +49,12 @@ def test_save_every_writes_checkpoints(tmp_path, small_content, small_style):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "out.step00002.png", "out.step00004.png"]
 
 
+def test_missing_weights_file_fails_before_any_output(tmp_path, small_content, small_style):
+    result = invoke(small_content, small_style, "-o", tmp_path / "out.png", "--weights", tmp_path / "nothere.pth")
+    assert result.exit_code == 2
+    assert result.stderr == f"stylegram: error: weights file not found: {tmp_path / 'nothere.pth'}\n"
+
+
 def test_checkpoints_have_the_output_size_and_the_content_alpha(tmp_path, small_content, small_style):
     content = Image.open(small_content).convert("RGBA")
     alpha = Image.linear_gradient("L").resize(content.size)

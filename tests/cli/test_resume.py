@@ -50,7 +50,7 @@ def test_ctrl_c_writes_current_image_with_progress_record(cli, files, tmp_path, 
     out = tmp_path / "out.png"
     result = _interrupted_run(cli, files, out, steps_seen)
     assert result.exit_code == 130
-    assert "Ctrl+C: stopped after 3 of 6 iterations; wrote the image so far to" in result.stderr
+    assert "\nstylegram: Ctrl+C: stopped after 3 of 6 iterations; wrote the image so far to" in result.stderr
     record = read_metadata(out)
     assert record["finished"] is False and record["steps_done"] == 3 and record["settings"]["steps"] == 6
     assert Image.open(out).size == (64, 43)

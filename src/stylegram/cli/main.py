@@ -115,6 +115,7 @@ def run_command(
         from .. import api
         from ..errors import Interrupted
         from ..image import check_output_path
+        from ..models import load_weights
         from .progress import ProgressBar
 
         check_output_path(output)
@@ -122,6 +123,7 @@ def run_command(
             check_output_path(comparison)
         config, done = _plan(output, save_every, resume, overwrite, options)
         inputs = api.load_inputs(content, styles, config)
+        load_weights(config.weights, config.preprocessing)  # a missing file fails here, before any output
         width, height = inputs.size
         if not quiet:
             own = "the content image's own size" if inputs.size == inputs.content.size else f"from {inputs.content.size[0]}x{inputs.content.size[1]}"
@@ -139,6 +141,7 @@ def run_command(
             try:
                 result = api.run(content, styles, config, callback=on_event, inputs=inputs, steps_done=done)
             except Interrupted as error:
+                bar.close()  # the message below goes on its own line
                 sig = _stopped_by[0]
                 _write(output, error.partial, api.run_metadata(config, error.step, inputs.size, finished=False))
                 click.echo(

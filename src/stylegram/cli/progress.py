@@ -35,10 +35,14 @@ class ProgressBar:
         self.bar.set_postfix_str(f"{width}x{height} {terms} | {left // 60}:{left % 60:02d} left", refresh=False)
         self.bar.update(event.step - self.bar.n)
 
+    def close(self) -> None:
+        """Remove the bar from the terminal's current line (idempotent)."""
+        self.bar.close()
+
     def __enter__(self) -> "ProgressBar":
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self.bar.close()
+        self.close()
