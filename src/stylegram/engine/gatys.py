@@ -184,7 +184,8 @@ def transfer(
             render, image, loss_fn = setup(scale_size, image)
         except (KeyboardInterrupt, MemoryError, RuntimeError) as error:
             # Stopped while a finer scale's targets were computed: keep the coarser result.
-            if image is None or render is None or (isinstance(error, RuntimeError) and not is_out_of_memory(error)):
+            first_scale = render is None  # no image yet to keep
+            if first_scale or (isinstance(error, RuntimeError) and not is_out_of_memory(error)):
                 raise
             raise _stopped_error(ScaleStopped(error, image, 0), done, render, size, config, device) from None
         pixels = scale_size[0] * scale_size[1]
@@ -221,7 +222,6 @@ def transfer(
         work_done += count * pixels
     assert image is not None and render is not None  # sizes is never empty
     return TransferResult(render.finish(image).cpu(), losses, done, sizes, time.perf_counter() - start)
-
 
 
 class _Render:
