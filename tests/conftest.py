@@ -1,5 +1,5 @@
 """Shared fixtures: the bundled example images, small synthetic ones, the input cases of
-``shared/cases`` and an in-process CLI runner."""
+``tests/data/cases`` and an in-process CLI runner."""
 
 from __future__ import annotations
 
@@ -44,17 +44,15 @@ def pixels(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path)).astype(int)
 
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-"""``shared/`` sits beside the repository (in CI and in the worktrees)."""
+CASES = Path(__file__).resolve().parent / "data" / "cases"
+"""The input case files of ``tests/data/cases/README.md`` (copied from the team's
+``shared/cases``), kept in the repository so that every clone runs the same tests."""
 
 
 @pytest.fixture(scope="session")
 def cases() -> Path:
-    """The folder of case files listed in ``shared/cases/README.md``."""
-    folder = SHARED / "cases" / "files"
-    if not folder.is_dir():
-        pytest.skip(f"case files not found at {folder}")
-    return folder
+    """The folder of case files listed in ``tests/data/cases/README.md``."""
+    return CASES
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""The input cases of ``shared/cases/README.md``, one test (or a few) per row.
+"""The input cases of ``tests/data/cases/README.md`` (from the team's ``shared/cases``), one test (or a few) per row.
 
 Each runs the CLI in-process, and the Python API where the row concerns it, with
 fewer iterations than the row's ``--steps 20`` (the properties checked do not depend

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -17,12 +19,12 @@ from PIL import Image
 from ._device import resolve_device, resolve_precision, seed_everything
 from ._version import __version__
 from .config import MIN_SIDE, StyleConfig
-from .errors import ImageReadError, OptionError, StylegramError
+from .errors import ImageReadError, OptionError, OutputPathError, StylegramError
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
 from .models import VGG19, check_layers, load_weights, preprocessing
 
-__all__ = ["StyleResult", "run", "stylize", "load_inputs", "Inputs", "run_metadata"]
+__all__ = ["StyleResult", "run", "stylize", "load_inputs", "Inputs", "run_metadata", "check_output_not_input"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,35 @@ def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
     if isinstance(styles, (list, tuple)):
         return list(styles)
     return [styles]  # type: ignore[list-item]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: through links, ``..`` and, for existing
+    files, hard links (same device and inode)."""
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def check_output_not_input(output: str | os.PathLike[str], *sources: Any) -> None:
+    """Refuse an output path that is (or resolves to, through links) one of the inputs.
+
+    Writing the result there would replace the user's photo or painting. Call it
+    before any work with every input a run reads (content, styles); sources that
+    are not paths (PIL images, arrays) are skipped. A run that continues from its
+    own saved output (``init`` = OUT) is not an input in this sense: leave it out.
+
+    Raises:
+        OutputPathError: ``output`` is the same file as one of ``sources``.
+    """
+    target = Path(output)
+    for source in sources:
+        if isinstance(source, (str, os.PathLike)) and _same_file(target, Path(source)):
+            raise OutputPathError(
+                f"{target}: is the same file as {source}, which this run also uses; writing there "
+                "would replace it, so choose another output file",
+                str(target),
+            )
 
 
 def _configure(config: StyleConfig | None, overrides: dict[str, Any]) -> StyleConfig:

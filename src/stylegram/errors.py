@@ -91,7 +91,7 @@ class NonFiniteLossError(StylegramError, FloatingPointError):
         step: The iteration (1-based, counted over all scales) at which it happened.
     """
 
-    def __init__(self, message: str, step: int) -> None:
+    def __init__(self, message: str, step: int = 0) -> None:
         super().__init__(message)
         self.step = step
 
@@ -105,6 +105,6 @@ class Interrupted(StylegramError):
 
     exit_code = 130
 
-    def __init__(self, message: str, step: int) -> None:
+    def __init__(self, message: str, step: int = 0) -> None:
         super().__init__(message)
         self.step = step

@@ -101,3 +101,27 @@ def test_help_lists_config_options_with_defaults():
     assert result.exit_code == 0
     for text in ("--content-layers", "[default: conv4_2:1]", "--preserve-color", "--style-weight"):
         assert text in result.output
+
+
+@pytest.mark.parametrize("which", ["content", "style", "link to content", "comparison"])
+def test_output_that_is_an_input_is_refused_and_the_input_kept(cli, tmp_path, small_content, small_style, which):
+    content, style = tmp_path / "photo.png", tmp_path / "painting.png"
+    content.write_bytes(small_content.read_bytes())
+    style.write_bytes(small_style.read_bytes())
+    before = {p: p.read_bytes() for p in (content, style)}
+    args = [content, style, "-o", tmp_path / "out.png", "--steps", 1, "--size", 32]
+    if which == "content":
+        args[3] = content
+    elif which == "style":
+        args[3] = style
+    elif which == "link to content":
+        (tmp_path / "link.png").symlink_to(content)
+        args[3] = tmp_path / "link.png"
+    else:
+        args += ["--comparison", tmp_path / "out.png"]
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert "is the same file as" in result.stderr and "choose another output file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in (content, style)} == before
+    assert not (tmp_path / "out.png").exists()

@@ -1,7 +1,7 @@
 """Reading every kind of image a user has, and writing without ever losing work.
 
 Files are generated here with Pillow, a few pixels each, to cover each class of
-input beyond the case files in ``shared/cases`` (tested in ``tests/test_cases.py``).
+input beyond the case files in ``tests/data/cases`` (tested in ``tests/test_cases.py``).
 """
 
 from __future__ import annotations

@@ -119,8 +119,10 @@ def run_command(
         from .progress import ProgressBar
 
         check_output_path(output)
+        api.check_output_not_input(output, content, *styles)
         if comparison is not None:
             check_output_path(comparison)
+            api.check_output_not_input(comparison, content, *styles, output)
         config, done = _plan(output, save_every, resume, overwrite, options)
         inputs = api.load_inputs(content, styles, config)
         load_weights(config.weights, config.preprocessing)  # a missing file fails here, before any output

@@ -208,7 +208,7 @@ def transfer(
                     losses=terms,
                     elapsed=elapsed,
                     seconds_left=elapsed / work * (work_total - work),
-                    image=lambda: render(x),
+                    image=_Preview(render, x),
                 )
             )
 
@@ -239,6 +239,31 @@ class _Render:
 
     def __call__(self, image: torch.Tensor) -> Image.Image:
         return to_pil(self.finish(image.detach()))
+
+
+class _Preview:
+    """``ProgressEvent.image``: renders the current tensor on call; pickles as the
+    rendered picture (a live tensor and its renderer do not cross processes)."""
+
+    def __init__(self, render: _Render, image: torch.Tensor) -> None:
+        self.render = render
+        self.image = image
+
+    def __call__(self) -> Image.Image:
+        return self.render(self.image)
+
+    def __reduce__(self) -> tuple[type, tuple[Image.Image]]:
+        return _Rendered, (self(),)
+
+
+class _Rendered:
+    """An already rendered preview: calling it returns the picture (RGB PIL)."""
+
+    def __init__(self, picture: Image.Image) -> None:
+        self.picture = picture
+
+    def __call__(self) -> Image.Image:
+        return self.picture
 
 
 def _stopped_error(
