@@ -46,3 +46,9 @@ def test_unknown_override_suggests_a_field():
 
 def test_choices_ignore_case():
     assert StyleConfig(optimizer="Adam", pooling="AVG").optimizer == "adam"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 10**20])
+def test_seed_out_of_range_is_a_labelled_option_error(seed):
+    with pytest.raises(OptionError, match=r"^--seed: must be a whole number from 0 to 2\*\*63-1"):
+        StyleConfig(seed=seed)

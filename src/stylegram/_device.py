@@ -1,15 +1,14 @@
-"""Resolving ``auto`` device and precision, and seeding."""
+"""Resolving ``auto`` device and precision, and the seeded generator."""
 
 from __future__ import annotations
 
 import functools
-import random
 
 import torch
 
 from .errors import OptionError
 
-__all__ = ["resolve_device", "resolve_precision", "seed_everything"]
+__all__ = ["resolve_device", "resolve_precision", "seed_generator"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -64,8 +63,11 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
     return torch.bfloat16 if supported else torch.float32
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python's and torch's global generators; return a CPU generator for noise."""
-    random.seed(seed)
-    torch.manual_seed(seed)
+def seed_generator(seed: int) -> torch.Generator:
+    """A CPU random generator seeded with ``seed`` (for the noise start).
+
+    Nothing process-wide is touched: Python's and torch's global generators keep
+    their state, so a library call never changes another part of the program's
+    random streams, and concurrent runs (a web server) stay reproducible.
+    """
     return torch.Generator().manual_seed(seed)

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import torch
 from PIL import Image
 
-from ._device import resolve_device, resolve_precision, seed_everything
+from ._device import resolve_device, resolve_precision, seed_generator
 from ._version import __version__
 from .config import MIN_SIDE, StyleConfig
 from .errors import ImageReadError, OptionError, OutputPathError, StylegramError
@@ -253,7 +253,7 @@ def run(
         )
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)
-    generator = seed_everything(config.seed)
+    generator = seed_generator(config.seed)
     encoder = _encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
     log.info("stylizing at %dx%d px on %s (%s)", *inputs.size, device, dtype)
     try:

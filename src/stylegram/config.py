@@ -215,6 +215,8 @@ class StyleConfig:
             raise OptionError(
                 f"--size: {self.size} px is below the minimum of {MIN_SIDE} px", "--size"
             )
+        if not 0 <= self.seed < 2**63:
+            raise OptionError(f"--seed: must be a whole number from 0 to 2**63-1, got {self.seed}", "--seed")
         if self.steps < 1:
             raise OptionError(f"--steps: must be at least 1, got {self.steps}", "--steps")
         for name in ("content_weight", "style_weight", "tv_weight", "lr", "style_scale"):

@@ -125,3 +125,11 @@ def test_output_that_is_an_input_is_refused_and_the_input_kept(cli, tmp_path, sm
     assert len(result.stderr.strip().splitlines()) == 1
     assert {p: p.read_bytes() for p in (content, style)} == before
     assert not (tmp_path / "out.png").exists()
+
+
+def test_the_command_restores_the_warning_hook(cli, tmp_path, small_content, small_style):
+    import warnings
+
+    before = warnings.showwarning
+    assert cli(small_content, small_style, "-o", tmp_path / "o.png", "--steps", 1, "--size", 48).exit_code == 0
+    assert warnings.showwarning is before

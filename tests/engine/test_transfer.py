@@ -86,3 +86,19 @@ def test_layer_names_checked_before_work(small_content, small_style):
 
     with pytest.raises(OptionError, match=r"--style-layers: unknown VGG19 layer 'conv9_1'"):
         run(small_content, small_style, style_layers="conv1_1,conv9_1")
+
+
+def test_a_run_leaves_the_global_random_generators_alone(small_content, small_style):
+    import random
+
+    import torch
+
+    import stylegram
+
+    random.seed(123)
+    torch.manual_seed(123)
+    expected = (random.random(), torch.rand(1).item())
+    random.seed(123)
+    torch.manual_seed(123)
+    stylegram.run(small_content, small_style, steps=1, size=48, init="noise", seed=5)
+    assert (random.random(), torch.rand(1).item()) == expected

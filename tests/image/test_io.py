@@ -432,3 +432,23 @@ def test_written_file_gets_the_usual_mode_not_the_temporary_files(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(umask)
+
+
+def test_writing_never_changes_the_process_umask(tmp_path, monkeypatch):
+    """A web server's other threads must never see a changed umask: writing an image
+    computes the file mode without touching it (the kernel applies the umask)."""
+    from stylegram.image import write_image
+
+    umask = os.umask(0o027)
+    try:
+
+        def forbidden(mask: int) -> int:
+            raise AssertionError("os.umask called while writing an image")
+
+        monkeypatch.setattr(os, "umask", forbidden)
+        path = write_image(tmp_path / "private.png", Image.new("RGB", (4, 4)))
+        assert path.stat().st_mode & 0o777 == 0o640
+        assert [p.name for p in tmp_path.iterdir()] == ["private.png"]  # no temporary file left
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)

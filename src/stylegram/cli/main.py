@@ -195,8 +195,8 @@ def _stopping(debug: bool) -> Iterator[None]:
     """Within the block, Ctrl+C and SIGTERM stop the run (exit 130 and 143 once the
     block has written what it keeps) and a :class:`StylegramError` exits with its
     code and a one-line message."""
-    warnings.showwarning = _warning_line
     _stopped_by[0] = "Ctrl+C"
+    shown, warnings.showwarning = warnings.showwarning, _warning_line
     handlers = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -206,6 +206,7 @@ def _stopping(debug: bool) -> Iterator[None]:
     except StylegramError as error:
         _fail(error, debug)
     finally:
+        warnings.showwarning = shown
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
 

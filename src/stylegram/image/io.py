@@ -17,6 +17,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -322,12 +323,25 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _file_mode(target: Path) -> int:
+def _temporary_beside(target: Path) -> tuple[Path, BinaryIO]:
+    """A new, exclusive temporary file in ``target``'s folder, opened for writing.
+
+    It is created with mode 0666, which the kernel reduces by the umask, exactly as a
+    plain ``open()`` of ``target`` would; when ``target`` exists it takes that file's
+    mode instead. Nothing process-wide (such as ``os.umask``) is changed, so other
+    threads (a web server's) never create files with the wrong mode meanwhile.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        name = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(name, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
     if target.exists():
-        return target.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+        os.chmod(name, target.stat().st_mode & 0o777)
+    return name, os.fdopen(fd, "wb")
 
 
 def write_image(
@@ -371,20 +385,20 @@ def write_image(
         for key, value in metadata.items():
             info.add_text(key, value if isinstance(value, str) else json.dumps(value))
         options["pnginfo"] = info
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    try:
+        name, handle = _temporary_beside(target)
+    except OSError as error:
+        raise OutputPathError(f"{target}: could not write the image ({error})", str(target)) from None
     try:
         with handle:
             image.save(handle, format=fmt, **options)
             handle.flush()
             os.fsync(handle.fileno())
-        # The temporary file is private (0600); give the result the mode a plain
-        # open() would: the replaced file's, or 0666 less the umask.
-        os.chmod(handle.name, _file_mode(target))
-        os.replace(handle.name, target)
+        os.replace(name, target)
     except OSError as error:
-        Path(handle.name).unlink(missing_ok=True)
+        name.unlink(missing_ok=True)
         raise OutputPathError(f"{target}: could not write the image ({error})", str(target)) from None
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        name.unlink(missing_ok=True)
         raise
     return target
