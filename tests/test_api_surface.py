@@ -5,6 +5,7 @@ import stylegram
 
 PUBLIC = [
     "ImageReadError",
+    "Cancelled",
     "Interrupted",
     "NonFiniteLossError",
     "OptionError",

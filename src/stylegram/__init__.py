@@ -13,6 +13,7 @@ from typing import Any
 from ._version import __version__
 from .config import StyleConfig
 from .errors import (
+    Cancelled,
     ImageReadError,
     Interrupted,
     NonFiniteLossError,
@@ -25,6 +26,7 @@ from .errors import (
 from .events import ProgressEvent
 
 __all__ = [
+    "Cancelled",
     "ImageReadError",
     "Interrupted",
     "NonFiniteLossError",

@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import torch
 from PIL import Image
@@ -19,14 +19,23 @@ from PIL import Image
 from ._device import resolve_device, resolve_precision, seed_generator
 from ._version import __version__
 from .config import MIN_SIDE, StyleConfig
-from .errors import ImageReadError, OptionError, OutputPathError, StylegramError
+from .errors import Cancelled, ImageReadError, OptionError, OutputPathError, StylegramError
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
 from .models import VGG19, check_layers, load_weights, preprocessing
 
-__all__ = ["StyleResult", "run", "stylize", "load_inputs", "Inputs", "run_metadata", "check_output_not_input"]
+__all__ = ["StopSignal", "StyleResult", "run", "stylize", "load_inputs", "Inputs", "run_metadata", "check_output_not_input"]
 
 log = logging.getLogger(__name__)
+
+
+class StopSignal(Protocol):
+    """What ``stop=`` of :func:`run` accepts: anything with ``is_set()``, such as
+    :class:`threading.Event` (or :class:`multiprocessing.Event` across processes)."""
+
+    def is_set(self) -> bool:
+        """``True`` once the run should stop."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,7 @@ def run(
     callback: ProgressCallback | None = None,
     inputs: Inputs | None = None,
     steps_done: int = 0,
+    stop: StopSignal | None = None,
     **overrides: Any,
 ) -> StyleResult:
     """Paint ``content`` in the style of ``styles`` (Gatys et al., CVPR 2016).
@@ -226,6 +236,9 @@ def run(
         steps_done: Resume a stopped run: ``config.init`` is its saved image (a path),
             which already had this many of ``config.steps`` iterations; the rest run at
             the output size only, and ``StyleResult.steps`` counts both parts.
+        stop: A cancel signal, e.g. a :class:`threading.Event` set from another
+            thread: checked before the run starts, before each scale and after each
+            iteration; once ``stop.is_set()`` the run ends with :class:`Cancelled`.
         **overrides: Fields of ``StyleConfig`` to change, e.g. ``steps=100``.
 
     Returns:
@@ -238,6 +251,8 @@ def run(
         OutOfMemoryError: The size does not fit in memory (checked before the model
             loads, or caught during the run; then ``partial`` is the best image so far).
         Interrupted: Ctrl+C (or SIGTERM in the CLI); ``partial`` is the best image so far.
+        Cancelled: ``stop`` was set; ``partial`` is the best image so far (``None``
+            if it was set before the first iteration).
         NonFiniteLossError: The loss diverged; ``partial`` is the last finite image.
     """
     from .engine import transfer
@@ -245,6 +260,8 @@ def run(
 
     config = _configure(config, overrides)
     inputs = inputs or load_inputs(content, styles, config)
+    if stop is not None and stop.is_set():
+        raise Cancelled("cancelled before it started", steps_done)
     if steps_done and (inputs.init is None or not 0 < steps_done < config.steps):
         raise OptionError(
             f"--resume: cannot continue after {steps_done} of {config.steps} iterations"
@@ -269,6 +286,7 @@ def run(
             init_image=inputs.init.rgb if inputs.init else None,
             callback=callback,
             steps_done=steps_done,
+            stop=stop.is_set if stop is not None else None,
         )
     except StylegramError as error:
         if error.partial is not None:
@@ -300,6 +318,7 @@ def stylize(
     config: StyleConfig | None = None,
     *,
     callback: ProgressCallback | None = None,
+    stop: StopSignal | None = None,
     **overrides: Any,
 ) -> Image.Image:
     """Paint ``content`` in the style of ``styles`` and return the picture.
@@ -314,4 +333,4 @@ def stylize(
     Raises:
         The errors of :func:`run`.
     """
-    return run(content, styles, config, callback=callback, **overrides).image
+    return run(content, styles, config, callback=callback, stop=stop, **overrides).image

@@ -37,6 +37,8 @@ MIN_SIDE = 32
 and the Gram matrices there need at least 2x2 positions."""
 
 OPTIMIZERS = ("lbfgs", "adam")
+# Default learning rates by optimizer (see StyleConfig.lr; Adam measured in docs/performance.md).
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.05}
 INITS = ("content", "noise", "style")
 POOLINGS = ("max", "avg")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -156,7 +158,12 @@ class StyleConfig:
     style_weight: float = option_field(10.0, "Weight of the style loss.", "W")
     tv_weight: float = option_field(0.5, "Weight of the total variation loss (smoothness).", "W")
     optimizer: str = option_field("lbfgs", "Optimizer.", "NAME", OPTIMIZERS)
-    lr: float = option_field(0.02, "Adam learning rate, in image units (pixel values 0-1).", "LR")
+    lr: float | None = option_field(
+        None,
+        "Learning rate: Adam's step in image units (pixel values 0-1), default "
+        f"{DEFAULT_LR['adam']}; for L-BFGS a factor on its own step, default {DEFAULT_LR['lbfgs']}.",
+        "LR",
+    )
     init: str = option_field(
         "content",
         "Starting image: content, noise, style, or the path of an image (to continue "
@@ -221,7 +228,7 @@ class StyleConfig:
             raise OptionError(f"--steps: must be at least 1, got {self.steps}", "--steps")
         for name in ("content_weight", "style_weight", "tv_weight", "lr", "style_scale"):
             value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
+            if value is not None and (not math.isfinite(value) or value < 0):
                 raise OptionError(f"{flag(name)}: must be a finite number >= 0, got {value}", flag(name))
         if self.lr == 0 or self.style_scale == 0:
             name = "lr" if self.lr == 0 else "style_scale"
@@ -248,6 +255,15 @@ class StyleConfig:
                 raise OptionError(
                     "--style-blend-weights: weights must be >= 0 and not all zero", "--style-blend-weights"
                 )
+
+    @property
+    def learning_rate(self) -> float:
+        """``lr`` if given, else the optimizer's default (:data:`DEFAULT_LR`).
+
+        >>> StyleConfig(optimizer="adam").learning_rate
+        0.05
+        """
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     @property
     def network_layers(self) -> tuple[str, ...]:

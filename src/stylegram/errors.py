@@ -19,6 +19,7 @@ __all__ = [
     "OutOfMemoryError",
     "NonFiniteLossError",
     "Interrupted",
+    "Cancelled",
 ]
 
 
@@ -98,6 +99,25 @@ class NonFiniteLossError(StylegramError, FloatingPointError):
 
 class Interrupted(StylegramError):
     """The run was stopped by Ctrl+C (SIGINT) or SIGTERM; ``partial`` holds the best image so far.
+
+    Attributes:
+        step: Iterations done (over all scales) when it stopped.
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str, step: int = 0) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class Cancelled(StylegramError):
+    """The run was cancelled through its stop signal (``stop=`` of
+    :func:`stylegram.api.run`, e.g. a web visitor's Cancel); ``partial`` holds the best
+    image so far, or ``None`` when it was cancelled before the first iteration.
+
+    Distinct from :class:`Interrupted`, which is Ctrl+C or SIGTERM: a front end that
+    cancels a job never has to raise ``KeyboardInterrupt`` in a worker thread.
 
     Attributes:
         step: Iterations done (over all scales) when it stopped.

@@ -16,12 +16,13 @@ import torch
 from PIL import Image
 
 from ..config import MIN_SIDE, StyleConfig
-from ..errors import Interrupted, NonFiniteLossError, StylegramError
+from ..errors import Cancelled, Interrupted, NonFiniteLossError, StylegramError
 from ..events import ProgressCallback, ProgressEvent
 from ..image.color import combine_luminance, luminance_image, match_luminance
 from ..image.convert import resize, resize_tensor, to_pil, to_tensor
-from ..losses import content_loss, gram_matrix, style_loss, total_variation
+from ..losses import ContentTerm, LossInputs, PerceptualLoss, StyleTerm, TotalVariationTerm
 from ..models import VGG19
+from .estimate import TimeLeft
 from .init import initial_image
 from .memory import available_memory, is_out_of_memory, memory_error
 from .optimize import ScaleStopped, optimize_scale
@@ -31,11 +32,11 @@ __all__ = ["GatysLoss", "TransferResult", "transfer"]
 
 
 class GatysLoss:
-    """The weighted loss of one scale: content + style (Gram matrices) + total variation.
+    """The loss of one scale: the encoder wired to a :class:`~stylegram.losses.PerceptualLoss`.
 
-    ``total = content_weight * sum_l w_l content_loss_l + style_weight * sum_l w_l
-    style_loss_l + tv_weight * total_variation`` with the relative losses of
-    :mod:`stylegram.losses.functional`.
+    ``total = content_weight * sum_l w_l content_l + style_weight * sum_l w_l style_l
+    + tv_weight * TV(image) / TV(content)`` (the terms of :mod:`stylegram.losses`). The
+    content features and the (blended) style Gram targets are computed once, here.
 
     Args:
         encoder: VGG19 returning the needed layers.
@@ -57,17 +58,21 @@ class GatysLoss:
         autocast: torch.dtype,
     ) -> None:
         self.encoder = encoder
-        self.config = config
         self.autocast = autocast
+        self.content = content
         with torch.no_grad():
             features = self._features(content)
-            self.content_targets = {name: features[name].float() for name, _ in config.content_layers}
-            self.style_targets: dict[str, torch.Tensor] = {}
-            for image, weight in zip(styles, blend):
-                features = self._features(image)
-                for name, _ in config.style_layers:
-                    gram = gram_matrix(features[name]) * weight
-                    self.style_targets[name] = self.style_targets.get(name, 0) + gram
+            self.content_features = {name: features[name].float() for name, _ in config.content_layers}
+            style_term = StyleTerm.from_features(
+                config.style_layers, [self._features(s) for s in styles], blend, config.style_weight
+            )
+        self.loss = PerceptualLoss(
+            [
+                ContentTerm(config.content_layers, config.content_weight),
+                style_term,
+                TotalVariationTerm(config.tv_weight),
+            ]
+        )
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         device = image.device.type
@@ -81,16 +86,8 @@ class GatysLoss:
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``(total, {"content", "style", "tv"})`` for a ``(1, 3, H, W)`` image 0-1; float32 scalars."""
-        config = self.config
-        features = self._features(image)
-        content = sum(w * content_loss(features[n], self.content_targets[n]) for n, w in config.content_layers)
-        style = sum(w * style_loss(gram_matrix(features[n]), self.style_targets[n]) for n, w in config.style_layers)
-        terms = {
-            "content": config.content_weight * content,
-            "style": config.style_weight * style,
-            "tv": config.tv_weight * total_variation(image),
-        }
-        return terms["content"] + terms["style"] + terms["tv"], terms
+        inputs = LossInputs(image, self._features(image), self.content_features, self.content)
+        return self.loss(inputs)
 
 
 @dataclass(frozen=True)
@@ -125,6 +122,7 @@ def transfer(
     init_image: Image.Image | None = None,
     callback: ProgressCallback | None = None,
     steps_done: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> TransferResult:
     """Run the coarse-to-fine optimization and return the stylized image.
 
@@ -142,9 +140,13 @@ def transfer(
         steps_done: To resume a run that stopped after this many of ``config.steps``
             iterations from ``init_image`` (its saved result): the remaining iterations
             run at the output size only, numbered from ``steps_done + 1``.
+        stop: Checked before each scale and after each iteration; when it returns
+            ``True`` the run ends with :class:`~stylegram.errors.Cancelled`.
 
     Raises:
         Interrupted: Ctrl+C or SIGTERM; ``partial`` holds the best image so far (PIL).
+        Cancelled: ``stop`` returned ``True``; ``partial`` holds the best image so far
+            (``None`` if no iteration had run).
         NonFiniteLossError: The loss became NaN or infinite; ``partial`` holds the
             last finite image.
         OutOfMemoryError: Memory ran out; ``partial`` holds the best image so far.
@@ -154,10 +156,10 @@ def transfer(
     else:
         sizes = scale_sizes(size, config.scales)[-config.steps :]
         counts = split_steps(config.steps, len(sizes))
-    work_total = sum(c * w * h for c, (w, h) in zip(counts, sizes))
+    time_left = TimeLeft(sizes, counts)
     blend = config.blend_weights(len(styles))
     start = time.perf_counter()
-    done, work_done, image = steps_done, 0, None
+    done, image = steps_done, None
     losses: dict[str, float] = {}
 
     def setup(scale_size: tuple[int, int], previous: torch.Tensor | None) -> tuple[_Render, torch.Tensor, GatysLoss]:
@@ -170,33 +172,39 @@ def transfer(
             content_t = luminance_image(content_t)
             style_ts = [match_luminance(luminance_image(s), content_t) for s in style_ts]
         if previous is not None:
-            start_image = resize_tensor(previous, scale_size)
+            start_image = resize_tensor(previous, scale_size)  # already luminance-only if preserving
         else:
             kind = "image" if init_image is not None else config.init
             given = to_tensor(resize(init_image, scale_size), device) if init_image is not None else None
             start_image = initial_image(kind, content_t, style_ts[0], generator, given)
+            if config.preserve_color:  # a saved result or --init image is in colour
+                start_image = luminance_image(start_image)
         loss_fn = GatysLoss(encoder, config, content_t, style_ts, blend, autocast)
         return _Render(colour, config.preserve_color), start_image, loss_fn
 
     render: _Render | None = None
     for index, (scale_size, count) in enumerate(zip(sizes, counts)):
+        setup_start = time.perf_counter()
         try:
+            if stop is not None and stop():
+                raise Cancelled(f"cancelled after {done} of the iterations", done)
             render, image, loss_fn = setup(scale_size, image)
-        except (KeyboardInterrupt, MemoryError, RuntimeError) as error:
+        except (KeyboardInterrupt, Cancelled, MemoryError, RuntimeError) as error:
             # Stopped while a finer scale's targets were computed: keep the coarser result.
             first_scale = render is None  # no image yet to keep
             if first_scale or (isinstance(error, RuntimeError) and not is_out_of_memory(error)):
                 raise
             raise _stopped_error(ScaleStopped(error, image, 0), done, render, size, config, device) from None
-        pixels = scale_size[0] * scale_size[1]
+        time_left.scale_started(index, time.perf_counter() - setup_start)
+        step_start = time.perf_counter()
 
         def on_step(step: int, total: float, terms: dict[str, float], x: torch.Tensor) -> None:
-            nonlocal losses
+            nonlocal losses, step_start
             losses = dict(terms, total=total)
+            now = time.perf_counter()
+            seconds_left, step_start = time_left(step, now - step_start), now
             if callback is None:
                 return
-            elapsed = time.perf_counter() - start
-            work = work_done + step * pixels
             callback(
                 ProgressEvent(
                     step=done + step,
@@ -206,20 +214,19 @@ def transfer(
                     size=scale_size,
                     loss=total,
                     losses=terms,
-                    elapsed=elapsed,
-                    seconds_left=elapsed / work * (work_total - work),
+                    elapsed=now - start,
+                    seconds_left=seconds_left,
                     image=_Preview(render, x),
                 )
             )
 
         try:
             image = optimize_scale(
-                image, loss_fn, optimizer=config.optimizer, steps=count, lr=config.lr, on_step=on_step
+                image, loss_fn, optimizer=config.optimizer, steps=count, lr=config.learning_rate, on_step=on_step, stop=stop
             )
         except ScaleStopped as stopped:
             raise _stopped_error(stopped, done, render, size, config, device) from None
         done += count
-        work_done += count * pixels
     assert image is not None and render is not None  # sizes is never empty
     return TransferResult(render.finish(image).cpu(), losses, done, sizes, time.perf_counter() - start)
 
@@ -287,6 +294,8 @@ def _stopped_error(
         )
     elif isinstance(cause, KeyboardInterrupt):
         error = Interrupted(f"stopped after {step} of the iterations", step)
+    elif isinstance(cause, Cancelled):
+        error = Cancelled(f"cancelled after {step} of the iterations", step)
     else:
         error = memory_error(size, config, device, available_memory(device))
     partial = render(stopped.best)

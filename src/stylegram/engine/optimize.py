@@ -2,8 +2,9 @@
 
 The network's weights stay fixed; the loss is backpropagated into the image
 (Gatys et al., CVPR 2016). The loop emits one call of ``on_step`` per iteration and
-keeps the best (lowest-loss) image so far, which it hands back if the run is stopped,
-the loss stops being finite, or memory runs out.
+keeps the best (lowest-loss) image it has evaluated, which it returns at the end
+(an optimizer step moves the image past the last evaluated point) and hands back
+if the run is stopped or cancelled, the loss stops being finite, or memory runs out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from ..errors import NonFiniteLossError
+from ..errors import Cancelled, NonFiniteLossError
 from .memory import is_out_of_memory
 
 __all__ = ["optimize_scale", "ScaleStopped", "LossFunction"]
@@ -33,8 +34,8 @@ class ScaleStopped(Exception):
 
 def _make_optimizer(name: str, image: torch.Tensor, lr: float) -> torch.optim.Optimizer:
     if name == "lbfgs":
-        # One function evaluation per iteration; L-BFGS's own step-size rule.
-        return torch.optim.LBFGS([image], lr=1.0, max_iter=1, history_size=50, tolerance_grad=0, tolerance_change=0)
+        # One function evaluation per iteration; lr scales L-BFGS's own step.
+        return torch.optim.LBFGS([image], lr=lr, max_iter=1, history_size=50, tolerance_grad=0, tolerance_change=0)
     return torch.optim.Adam([image], lr=lr)
 
 
@@ -46,6 +47,7 @@ def optimize_scale(
     steps: int,
     lr: float,
     on_step: Callable[[int, float, dict[str, float], torch.Tensor], None],
+    stop: Callable[[], bool] | None = None,
 ) -> torch.Tensor:
     """Optimize ``image`` for ``steps`` iterations at one scale.
 
@@ -54,16 +56,19 @@ def optimize_scale(
         loss_fn: Maps the image to ``(total, {"content":.., "style":.., "tv":..})``.
         optimizer: ``"lbfgs"`` or ``"adam"`` (Adam clamps the image to 0-1 after each step).
         steps: Iterations (each one loss evaluation, plus backward).
-        lr: Adam's learning rate in image units per step.
+        lr: Adam's learning rate in image units per step; for L-BFGS a factor on
+            its step (1 is the plain quasi-Newton step).
         on_step: Called after each iteration with ``(iteration, total, terms, image)``.
+        stop: Checked after each iteration; when it returns ``True`` the scale
+            ends with :class:`~stylegram.errors.Cancelled`.
 
     Returns:
-        The optimized image, clamped to 0-1.
+        The evaluated image with the lowest loss, clamped to 0-1.
 
     Raises:
-        ScaleStopped: Wrapping ``KeyboardInterrupt``, :class:`NonFiniteLossError` or
-            an out-of-memory error (see :func:`~stylegram.engine.memory.is_out_of_memory`),
-            with the best image so far.
+        ScaleStopped: Wrapping ``KeyboardInterrupt``, :class:`~stylegram.errors.Cancelled`,
+            :class:`NonFiniteLossError` or an out-of-memory error (see
+            :func:`~stylegram.engine.memory.is_out_of_memory`), with the best image so far.
     """
     x = image.detach().clone().requires_grad_(True)
     opt = _make_optimizer(optimizer, x, lr)
@@ -83,7 +88,7 @@ def optimize_scale(
             best, best_loss = x.detach().clone(), last_total
         return total
 
-    step = 0
+    done = 0  # iterations finished, callback included
     try:
         for step in range(1, steps + 1):
             opt.step(closure)
@@ -93,8 +98,11 @@ def optimize_scale(
                 with torch.no_grad():
                     x.clamp_(0, 1)
             on_step(step, last_total, last_terms, x)
-    except (KeyboardInterrupt, NonFiniteLossError, MemoryError, RuntimeError) as error:
+            done = step
+            if stop is not None and stop():
+                raise Cancelled("cancelled", done)
+    except (KeyboardInterrupt, Cancelled, NonFiniteLossError, MemoryError, RuntimeError) as error:
         if isinstance(error, RuntimeError) and not is_out_of_memory(error):
             raise
-        raise ScaleStopped(error, best.clamp(0, 1), step - 1) from None
-    return x.detach().clamp(0, 1)
+        raise ScaleStopped(error, best.clamp(0, 1), done) from None
+    return best.clamp(0, 1)

@@ -1,5 +1,19 @@
-"""Losses: Gram matrix, content, style and total variation, as pure tensor functions."""
+"""Losses: Gram matrix, content, style and total variation as pure tensor functions,
+and the perceptual loss built from them as pluggable weighted terms."""
 
-from .functional import content_loss, gram_matrix, style_loss, total_variation
+from .functional import content_loss, gram_matrix, relative_total_variation, style_loss, total_variation
+from .perceptual import ContentTerm, LossInputs, PerceptualLoss, StyleTerm, Term, TotalVariationTerm
 
-__all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation"]
+__all__ = [
+    "ContentTerm",
+    "LossInputs",
+    "PerceptualLoss",
+    "StyleTerm",
+    "Term",
+    "TotalVariationTerm",
+    "content_loss",
+    "gram_matrix",
+    "relative_total_variation",
+    "style_loss",
+    "total_variation",
+]

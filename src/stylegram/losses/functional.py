@@ -1,9 +1,10 @@
 """The losses of neural style transfer as pure tensor functions.
 
 Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural Networks"
-(CVPR 2016). Features are ``(B, C, H, W)`` activations of one VGG19 layer; results
-are float32 scalars (or ``(B,)`` where stated) whatever the input dtype, so bf16
-features are summed in float32.
+(CVPR 2016). Features are ``(B, C, H, W)`` activations of one VGG19 layer; the losses
+are float32 ``(B,)``, one value per image of the batch, whatever the input dtype (bf16
+features are summed in float32), so a trainer can average them and an optimizer of
+one image reads its single value.
 
 Normalization, and how it departs from the paper: Gatys et al. weight each layer's
 squared error by constants (``1/2`` for content, ``1/(4 N^2 M^2)`` for style) that
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["gram_matrix", "content_loss", "style_loss", "total_variation"]
+__all__ = ["gram_matrix", "content_loss", "style_loss", "total_variation", "relative_total_variation"]
 
 _EPS = 1e-8
 
@@ -44,8 +45,9 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 
 
 def _relative_squared_error(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    x, target = x.float(), target.float()
-    return (x - target).pow(2).sum() / (target.pow(2).sum() + _EPS)
+    """``||x_b - t_b||^2 / ||t_b||^2`` per batch element ``b``: ``(B,)`` float32."""
+    x, target = x.float().flatten(1), target.float().flatten(1)
+    return (x - target).pow(2).sum(1) / (target.pow(2).sum(1) + _EPS)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -56,7 +58,7 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         target: Features of the content image, same shape.
 
     Returns:
-        A float32 scalar, 0 when equal, 1 for all-zero features.
+        ``(B,)`` float32, 0 when equal, 1 for all-zero features.
     """
     return _relative_squared_error(features, target)
 
@@ -69,7 +71,7 @@ def style_loss(gram: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         target: The style's Gram matrix (or a blend of several), ``(1, C, C)`` or same shape.
 
     Returns:
-        A float32 scalar, 0 when the Gram matrices are equal.
+        ``(B,)`` float32, 0 when the Gram matrices are equal.
     """
     return _relative_squared_error(gram, target.expand_as(gram))
 
@@ -84,9 +86,27 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
         image: ``(B, C, H, W)`` float, RGB 0-1.
 
     Returns:
-        A float32 scalar; 0 for a flat image.
+        ``(B,)`` float32 in squared pixel units (0-1 scale); 0 for a flat image.
     """
     image = image.float()
-    dx = (image[..., :, 1:] - image[..., :, :-1]).pow(2).mean()
-    dy = (image[..., 1:, :] - image[..., :-1, :]).pow(2).mean()
+    dx = (image[..., :, 1:] - image[..., :, :-1]).pow(2).flatten(1).mean(1)
+    dy = (image[..., 1:, :] - image[..., :-1, :]).pow(2).flatten(1).mean(1)
     return dx + dy
+
+
+def relative_total_variation(image: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Total variation of ``image`` relative to that of ``reference``: ``TV(x_b) / TV(r_b)``.
+
+    Unitless, like the relative content and style losses: 1 means as rough as the
+    reference (the content photo), 0 a flat image, so a TV weight compares with the
+    content and style weights. A flat reference counts as a TV of 1/255^2 (one grey
+    level between neighbours), not 0.
+
+    Args:
+        image: ``(B, C, H, W)`` RGB 0-1.
+        reference: ``(B, C, H, W)`` or ``(1, C, H', W')`` RGB 0-1.
+
+    Returns:
+        ``(B,)`` float32.
+    """
+    return total_variation(image) / total_variation(reference).clamp_min(1 / 255**2)
