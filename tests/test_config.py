@@ -1,6 +1,7 @@
 import pytest
 
 from stylegram import OptionError, StyleConfig
+from stylegram.config import flag
 
 
 def test_strings_are_parsed_like_the_cli_types_them():
@@ -10,25 +11,37 @@ def test_strings_are_parsed_like_the_cli_types_them():
 
 
 def test_misspelt_choice_suggests_the_right_one():
-    with pytest.raises(OptionError, match=r"--optimizer: unknown value 'lbgfs'.*\(did you mean 'lbfgs'\?\)"):
+    with pytest.raises(OptionError, match=r"^optimizer: unknown value 'lbgfs'.*\(did you mean 'lbfgs'\?\)"):
         StyleConfig(optimizer="lbgfs")
 
 
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"steps": 0}, "--steps: must be at least 1"),
-        ({"style_weight": -1.0}, "--style-weight: must be a finite number >= 0"),
-        ({"lr": "fast"}, "--lr: 'fast' is not a valid float"),
-        ({"size": 8}, "--size: 8 px is below the minimum of 32 px"),
-        ({"style_layers": "conv1_1:x"}, "--style-layers: 'x' is not a valid float"),
-        ({"scales": "16,64"}, "--scales: every scale must be at least 32 px"),
+        ({"steps": 0}, "^steps: must be at least 1"),
+        ({"style_weight": -1.0}, "^style_weight: must be a finite number >= 0"),
+        ({"lr": "fast"}, "^lr: 'fast' is not a valid float"),
+        ({"size": 8}, "^size: 8 px is below the minimum of 32 px"),
+        ({"style_layers": "conv1_1:x"}, "^style_layers: 'x' is not a valid float"),
+        ({"scales": "16,64"}, "^scales: every scale must be at least 32 px"),
     ],
 )
 def test_bad_values_name_the_option(options, message):
     with pytest.raises(OptionError, match=message) as raised:
         StyleConfig(**options)
     assert isinstance(raised.value, ValueError)
+    field = message[1:].split(":")[0]
+    assert raised.value.field == field
+    assert raised.value.render(flag).startswith("--" + field.replace("_", "-") + ":")
+
+
+def test_a_message_names_every_setting_it_mentions_by_the_front_ends_spelling():
+    with pytest.raises(OptionError) as raised:
+        StyleConfig(scales="64,128,256", steps=2)
+    assert raised.value.fields == ("scales", "steps")
+    assert str(raised.value) == "scales: 3 scales need at least as many steps, got 2"
+    assert raised.value.render(flag) == "--scales: 3 scales need at least as many --steps, got 2"
+    assert raised.value.render(str.upper) == "SCALES: 3 scales need at least as many STEPS, got 2"
 
 
 def test_blend_weights_normalized_and_counted():
@@ -50,5 +63,5 @@ def test_choices_ignore_case():
 
 @pytest.mark.parametrize("seed", [-1, 2**63, 10**20])
 def test_seed_out_of_range_is_a_labelled_option_error(seed):
-    with pytest.raises(OptionError, match=r"^--seed: must be a whole number from 0 to 2\*\*63-1"):
+    with pytest.raises(OptionError, match=r"^seed: must be a whole number from 0 to 2\*\*63-1"):
         StyleConfig(seed=seed)

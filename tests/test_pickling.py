@@ -24,8 +24,8 @@ def test_every_public_exception_pickles_with_its_message_and_attributes():
         cls = getattr(errors, name)
         params = inspect.signature(cls.__init__).parameters
         kwargs = {"step": 7} if "step" in params else {"path": "a.png"} if "path" in params else {}
-        if "option" in params:
-            kwargs = {"option": "style_weight"}
+        if "field" in params:
+            kwargs = {"field": "style_weight"}
         error = cls(f"{name}: the message", **kwargs)
         error.partial = partial
         made.append(error)
@@ -34,7 +34,7 @@ def test_every_public_exception_pickles_with_its_message_and_attributes():
         back = _roundtrip(error)
         assert type(back) is type(error)
         assert str(back) == str(error)
-        for attribute in ("step", "path", "option"):
+        for attribute in ("step", "path", "field", "fields"):
             assert getattr(back, attribute, None) == getattr(error, attribute, None)
         assert np.array_equal(np.asarray(back.partial), np.asarray(partial))
 

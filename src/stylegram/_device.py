@@ -25,7 +25,7 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
     if not available[name]:
-        raise OptionError(f"--device: {name} is not available on this machine; use --device cpu or auto", "--device")
+        raise OptionError(f"{{device}}: {name} is not available on this machine; use cpu or auto", "device")
     return torch.device(name)
 
 
@@ -58,7 +58,7 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
     }.get(device.type, False)
     if name == "bf16":
         if device.type == "mps":
-            raise OptionError("--precision: bf16 is not supported on mps; use fp32", "--precision")
+            raise OptionError("{precision}: bf16 is not supported on mps; use fp32", "precision")
         return torch.bfloat16
     return torch.bfloat16 if supported else torch.float32
 

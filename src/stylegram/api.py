@@ -181,8 +181,8 @@ def load_inputs(
     """
     from .engine.memory import check_memory
 
-    check_layers([name for name, _ in config.content_layers], "--content-layers")
-    check_layers([name for name, _ in config.style_layers], "--style-layers")
+    check_layers([name for name, _ in config.content_layers], "content_layers")
+    check_layers([name for name, _ in config.style_layers], "style_layers")
     style_list = _as_list(styles)
     if not style_list:
         raise OptionError("give at least one style image")
@@ -264,9 +264,10 @@ def run(
         raise Cancelled("cancelled before it started", steps_done)
     if steps_done and (inputs.init is None or not 0 < steps_done < config.steps):
         raise OptionError(
-            f"--resume: cannot continue after {steps_done} of {config.steps} iterations"
-            + ("" if inputs.init else " without the saved image as --init"),
-            "--resume",
+            f"{{resume}}: cannot continue after {steps_done} of {config.steps} iterations"
+            + ("" if inputs.init else " without the saved image as {init}"),
+            "resume",
+            "init",
         )
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)

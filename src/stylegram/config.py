@@ -38,7 +38,7 @@ and the Gram matrices there need at least 2x2 positions."""
 
 OPTIMIZERS = ("lbfgs", "adam")
 # Default learning rates by optimizer (see StyleConfig.lr; Adam measured in docs/performance.md).
-DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.05}
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 INITS = ("content", "noise", "style")
 POOLINGS = ("max", "avg")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -61,9 +61,9 @@ def suggest(value: str, choices: Sequence[str]) -> str:
 def _choice(name: str, value: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise OptionError(
-            f"{flag(name)}: unknown value '{value}'; choose one of "
+            f"{{{name}}}: unknown value '{value}'; choose one of "
             f"{', '.join(choices)}{suggest(value, choices)}",
-            flag(name),
+            name,
         )
     return value
 
@@ -73,7 +73,7 @@ def _number(name: str, text: str, kind: Callable[[str], Any]) -> Any:
         return kind(text.strip())
     except ValueError:
         raise OptionError(
-            f"{flag(name)}: '{text}' is not a valid {kind.__name__}", flag(name)
+            f"{{{name}}}: '{text}' is not a valid {kind.__name__}", name
         ) from None
 
 
@@ -125,7 +125,8 @@ class StyleConfig:
 
     Raises:
         OptionError: From ``__post_init__``, for any value out of range or of the
-            wrong form; the message names the option as the CLI spells it.
+            wrong form; ``field`` is the field's name and the message names it by
+            placeholder (see :meth:`~stylegram.errors.StylegramError.render`).
     """
 
     size: int | None = option_field(
@@ -220,40 +221,41 @@ class StyleConfig:
                 _choice(f.name, getattr(self, f.name), f.metadata["choices"])
         if self.size is not None and self.size < MIN_SIDE:
             raise OptionError(
-                f"--size: {self.size} px is below the minimum of {MIN_SIDE} px", "--size"
+                f"{{size}}: {self.size} px is below the minimum of {MIN_SIDE} px", "size"
             )
         if not 0 <= self.seed < 2**63:
-            raise OptionError(f"--seed: must be a whole number from 0 to 2**63-1, got {self.seed}", "--seed")
+            raise OptionError(f"{{seed}}: must be a whole number from 0 to 2**63-1, got {self.seed}", "seed")
         if self.steps < 1:
-            raise OptionError(f"--steps: must be at least 1, got {self.steps}", "--steps")
+            raise OptionError(f"{{steps}}: must be at least 1, got {self.steps}", "steps")
         for name in ("content_weight", "style_weight", "tv_weight", "lr", "style_scale"):
             value = getattr(self, name)
             if value is not None and (not math.isfinite(value) or value < 0):
-                raise OptionError(f"{flag(name)}: must be a finite number >= 0, got {value}", flag(name))
+                raise OptionError(f"{{{name}}}: must be a finite number >= 0, got {value}", name)
         if self.lr == 0 or self.style_scale == 0:
             name = "lr" if self.lr == 0 else "style_scale"
-            raise OptionError(f"{flag(name)}: must be greater than 0", flag(name))
+            raise OptionError(f"{{{name}}}: must be greater than 0", name)
         if self.scales is not None:
             if not self.scales or min(self.scales) < MIN_SIDE:
                 raise OptionError(
-                    f"--scales: every scale must be at least {MIN_SIDE} px, got {self.scales}", "--scales"
+                    f"{{scales}}: every scale must be at least {MIN_SIDE} px, got {self.scales}", "scales"
                 )
             if len(self.scales) > self.steps:
                 raise OptionError(
-                    f"--scales: {len(self.scales)} scales need at least as many --steps, got {self.steps}",
-                    "--scales",
+                    f"{{scales}}: {len(self.scales)} scales need at least as many {{steps}}, got {self.steps}",
+                    "scales",
+                    "steps",
                 )
         for name in ("content_layers", "style_layers"):
             pairs = getattr(self, name)
             if not pairs or any(not layer for layer, _ in pairs):
-                raise OptionError(f"{flag(name)}: give at least one layer name", flag(name))
+                raise OptionError(f"{{{name}}}: give at least one layer name", name)
             if any(not math.isfinite(w) or w < 0 for _, w in pairs):
-                raise OptionError(f"{flag(name)}: layer weights must be finite and >= 0", flag(name))
+                raise OptionError(f"{{{name}}}: layer weights must be finite and >= 0", name)
         if self.style_blend_weights is not None:
             w = self.style_blend_weights
             if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
                 raise OptionError(
-                    "--style-blend-weights: weights must be >= 0 and not all zero", "--style-blend-weights"
+                    "{style_blend_weights}: weights must be >= 0 and not all zero", "style_blend_weights"
                 )
 
     @property
@@ -261,7 +263,7 @@ class StyleConfig:
         """``lr`` if given, else the optimizer's default (:data:`DEFAULT_LR`).
 
         >>> StyleConfig(optimizer="adam").learning_rate
-        0.05
+        0.02
         """
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
@@ -282,9 +284,9 @@ class StyleConfig:
         """
         if self.style_blend_weights is not None and len(self.style_blend_weights) != count:
             raise OptionError(
-                f"--style-blend-weights: there are {count} style images but "
+                f"{{style_blend_weights}}: there are {count} style images but "
                 f"{len(self.style_blend_weights)} weights",
-                "--style-blend-weights",
+                "style_blend_weights",
             )
 
     def blend_weights(self, count: int) -> tuple[float, ...]:

@@ -6,9 +6,17 @@ a subclass of the matching built-in exception, so callers may catch either
 the file or option and the problem. The CLI maps these classes to exit codes in
 one place (``stylegram.cli.main``): every :class:`StylegramError` exits with its
 ``exit_code`` (2 unless stated).
+
+The library does not speak in any front end's words: a message names a setting by
+a ``{field}`` placeholder (a :class:`~stylegram.config.StyleConfig` field name, or
+another setting's name such as ``resume``), listed in the error's ``fields``.
+``str(error)`` shows the bare names; :meth:`StylegramError.render` lets each front
+end show its own spelling (the CLI ``--style-weight``, the web page its label).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 __all__ = [
     "StylegramError",
@@ -33,6 +41,22 @@ class StylegramError(Exception):
     exit_code = 2
     partial = None
     """For errors raised during a run: the best image so far (``PIL.Image.Image``), if any."""
+    fields: tuple[str, ...] = ()
+    """The settings the message names by ``{name}`` placeholders."""
+
+    def render(self, name: Callable[[str], str] = str) -> str:
+        """The message with each ``{field}`` placeholder spelt by ``name``.
+
+        >>> OptionError("{steps}: must be at least 1", "steps").render(lambda n: "--" + n)
+        '--steps: must be at least 1'
+        """
+        text = str(self.args[0]) if self.args else ""
+        for field in self.fields:
+            text = text.replace("{" + field + "}", name(field))
+        return text
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class _FileError(StylegramError, OSError):
@@ -42,9 +66,6 @@ class _FileError(StylegramError, OSError):
         super().__init__(message)
         self.path = path
 
-    def __str__(self) -> str:
-        return str(self.args[0])
-
 
 class ImageReadError(_FileError):
     """An input image is missing, unreadable, truncated, corrupt or unusable.
@@ -52,6 +73,8 @@ class ImageReadError(_FileError):
     Attributes:
         path: The offending file (a string), or ``None`` for an in-memory image.
     """
+
+    fields = ("size",)  # a too-small or too-thin image suggests a {size} that works
 
 
 class OutputPathError(_FileError):
@@ -65,13 +88,19 @@ class OutputPathError(_FileError):
 class OptionError(StylegramError, ValueError):
     """An option has a value out of range, of the wrong form, or an unknown choice.
 
+    ``OptionError("{scales}: 3 scales need at least 3 {steps}", "scales", "steps")``:
+    the first name is the offending setting, the others are settings the message
+    also names; each appears in the message as a ``{name}`` placeholder.
+
     Attributes:
-        option: The option's name as the user wrote it (``--style-weight``) or ``None``.
+        field: The offending setting's name (``style_weight``), or ``None``.
+        fields: Every setting the message names (the placeholders to render).
     """
 
-    def __init__(self, message: str, option: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *others: str) -> None:
         super().__init__(message)
-        self.option = option
+        self.field = field
+        self.fields = tuple(name for name in (field, *others) if name)
 
 
 class WeightsNotFoundError(StylegramError, FileNotFoundError):
@@ -80,17 +109,28 @@ class WeightsNotFoundError(StylegramError, FileNotFoundError):
     The message says which file was looked for, where, and where to put it.
     """
 
+    fields = ("weights",)
+
 
 class OutOfMemoryError(StylegramError, MemoryError):
-    """The requested image size does not fit in the memory of the chosen device."""
+    """The requested image size does not fit in the memory of the chosen device.
+
+    Its message names the ``{size}`` that would fit (``fields == ("size",)``).
+    """
+
+    fields = ("size",)
 
 
 class NonFiniteLossError(StylegramError, FloatingPointError):
     """The loss became NaN or infinite during the optimization.
 
+    Its message may name the settings to lower (``{lr}``, ``{style_weight}``, ...).
+
     Attributes:
         step: The iteration (1-based, counted over all scales) at which it happened.
     """
+
+    fields = ("lr", "style_weight", "content_weight", "tv_weight")
 
     def __init__(self, message: str, step: int = 0) -> None:
         super().__init__(message)

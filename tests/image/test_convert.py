@@ -44,16 +44,16 @@ def test_every_odd_and_prime_size_is_exact():
 
 
 def test_tiny_image_rejected_with_minimum():
-    with pytest.raises(ImageReadError, match=rf"tiny.png: image is 7x7 px.*at least {MIN_SIDE} px.*--size 32 or larger"):
+    with pytest.raises(ImageReadError, match=rf"tiny.png: image is 7x7 px.*at least {MIN_SIDE} px.*size 32 or larger"):
         output_size(7, 7, None, "tiny.png")
 
 
 def test_extreme_aspect_ratio_rejected_with_size_that_works():
-    with pytest.raises(ImageReadError, match=r"2000x40 px, which gives 512x10 px.*use --size 1600 or larger"):
+    with pytest.raises(ImageReadError, match=r"2000x40 px, which gives 512x10 px.*use size 1600 or larger"):
         output_size(2000, 40, None, "strip.png")
-    with pytest.raises(OptionError, match=r"^--size: .*use --size 1600 or larger") as info:
+    with pytest.raises(OptionError, match=r"^size: .*use size 1600 or larger") as info:
         output_size(2000, 40, 800, "strip.png")
-    assert info.value.option == "--size"
+    assert info.value.field == "size"
     assert output_size(2000, 40, 1600) == (1600, 32)
 
 

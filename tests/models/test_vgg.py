@@ -82,7 +82,7 @@ def test_pth_in_torchvision_layout_loads(tmp_path, caffe):
 def test_torchvision_weights_from_hub_cache(tmp_path, monkeypatch, caffe):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     load_weights.cache_clear()
-    with pytest.raises(WeightsNotFoundError, match=r"vgg19-dcbb9e9d.pth.*--weights PATH"):
+    with pytest.raises(WeightsNotFoundError, match=r"vgg19-dcbb9e9d.pth.*weights PATH"):
         load_weights("torchvision")
     hub = torchvision_hub_path()
     assert hub.is_relative_to(tmp_path)

@@ -57,7 +57,8 @@ def _fail(error: BaseException, debug: bool) -> NoReturn:
         import traceback
 
         traceback.print_exception(error)
-    message = " ".join(str(error).splitlines())
+    text = error.render(flag) if isinstance(error, StylegramError) else str(error)
+    message = " ".join(text.splitlines())
     click.echo(f"stylegram: error: {message}", err=True)
     sys.exit(getattr(error, "exit_code", 2))
 
@@ -157,7 +158,7 @@ def run_command(
                     partial = _partial_path(output)
                     steps = getattr(error, "step", 0)
                     _write(partial, error.partial, api.run_metadata(config, steps, inputs.size, finished=False))
-                    error.args = (f"{error}; partial image written to {partial}",)
+                    error.args = (f"{error.args[0]}; partial image written to {partial}",)
                 raise
         _write(output, result.image, result.metadata())
         if comparison is not None:

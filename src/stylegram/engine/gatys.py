@@ -286,10 +286,10 @@ def _stopped_error(
     cause = stopped.cause
     error: StylegramError
     if isinstance(cause, NonFiniteLossError):
-        lower = "--lr or the loss weights" if config.optimizer == "adam" else "the loss weights"
+        lower = "{lr} or the loss weights" if config.optimizer == "adam" else "the loss weights"
         error = NonFiniteLossError(
-            f"{cause} at iteration {done + cause.step}; lower {lower} (--style-weight, "
-            "--content-weight, --tv-weight); the last finite image was kept",
+            f"{cause} at iteration {done + cause.step}; lower {lower} ({{style_weight}}, "
+            "{content_weight}, {tv_weight}); the last finite image was kept",
             done + cause.step,
         )
     elif isinstance(cause, KeyboardInterrupt):

@@ -95,8 +95,7 @@ def _parse_bytes(text: str) -> int:
         value = -1.0
     if not math.isfinite(value) or value <= 0:
         raise OptionError(
-            f"{MEMORY_LIMIT_VARIABLE}: '{text}' is not a memory size (e.g. 8G, 512M, 1000000)",
-            MEMORY_LIMIT_VARIABLE,
+            f"{MEMORY_LIMIT_VARIABLE}: '{text}' is not a memory size (e.g. 8G, 512M, 1000000)"
         )
     return int(value * _UNITS[unit])
 
@@ -193,9 +192,9 @@ def memory_error(
     if available is not None:
         message += f", {available / gib:.1f} GiB available"
         side = largest_side(size, available, layers, optimizer=config.optimizer, device_type=device.type)
-        message += f"; use --size {side} or smaller" if side else "; not even the smallest size fits"
+        message += f"; use {{size}} {side} or smaller" if side else "; not even the smallest size fits"
     else:
-        message += "; use a smaller --size"
+        message += "; use a smaller {size}"
     return OutOfMemoryError(message)
 
 

@@ -61,10 +61,10 @@ def output_size(width: int, height: int, size: int | None, name: str = "<image>"
         problem = (
             f"{name}: image is {width}x{height} px, which gives {fitted[0]}x{fitted[1]} px at "
             f"a long side of {long_side} px; each side must be at least {MIN_SIDE} px "
-            f"(VGG19 halves the image four times); use --size {smallest} or larger"
+            f"(VGG19 halves the image four times); use {{size}} {smallest} or larger"
         )
         if size is not None:
-            raise OptionError(f"--size: {problem}", "--size")
+            raise OptionError(f"{{size}}: {problem}", "size")
         raise ImageReadError(problem, name)
     return fitted
 

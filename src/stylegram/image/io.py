@@ -75,7 +75,7 @@ def pixel_limit() -> int:
     value = int(text) if text.strip().isdigit() else 0
     if value <= 0:
         raise OptionError(
-            f"STYLEGRAM_MAX_PIXELS: '{text}' is not a positive whole number of pixels", "STYLEGRAM_MAX_PIXELS"
+            f"STYLEGRAM_MAX_PIXELS: '{text}' is not a positive whole number of pixels"
         )
     return value
 

@@ -44,7 +44,7 @@ CONV_LAYERS: tuple[str, ...] = tuple(name for name in LAYER_NAMES if name.starts
 """The 16 convolution layers, the keys of a weights state dict (``conv1_1.weight`` ...)."""
 
 
-def check_layers(layers: Iterable[str], option: str) -> None:
+def check_layers(layers: Iterable[str], field: str) -> None:
     """Check that every name is a VGG19 layer.
 
     Raises:
@@ -52,7 +52,7 @@ def check_layers(layers: Iterable[str], option: str) -> None:
     """
     for layer in layers:
         if layer not in LAYER_NAMES:
-            raise OptionError(f"{option}: unknown VGG19 layer '{layer}'{suggest(layer, LAYER_NAMES)}", option)
+            raise OptionError(f"{{{field}}}: unknown VGG19 layer '{layer}'{suggest(layer, LAYER_NAMES)}", field)
 
 
 def activation_elements(layers: Iterable[str]) -> float:

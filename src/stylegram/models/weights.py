@@ -94,7 +94,7 @@ def _load_torchvision() -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise WeightsNotFoundError(
             f"torchvision VGG19 weights not found at {path}; copy {TORCHVISION_FILE} (IMAGENET1K_V1) "
-            "there, or pass its path with --weights PATH"
+            "there, or pass its path with {weights} PATH"
         )
     return _load_path(str(path))[0]
 
@@ -106,7 +106,7 @@ def _load_path(path: str) -> tuple[dict[str, torch.Tensor], str]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file
-        raise OptionError(f"--weights: {path} is not a PyTorch state dict ({error})", "--weights") from None
+        raise OptionError(f"{{weights}}: {path} is not a PyTorch state dict ({error})", "weights") from None
     if isinstance(raw, dict) and "state_dict" in raw:
         raw = raw["state_dict"]
     if all(f"{name}.weight" in raw for name in CONV_LAYERS):
@@ -118,9 +118,9 @@ def _load_path(path: str) -> tuple[dict[str, torch.Tensor], str]:
             state[f"{name}.bias"] = raw[f"features.{index}.bias"].float()
         return state, "torchvision"
     raise OptionError(
-        f"--weights: {path} holds no VGG19 convolution weights (expected keys conv1_1.weight... "
+        f"{{weights}}: {path} holds no VGG19 convolution weights (expected keys conv1_1.weight... "
         "or torchvision's features.0.weight...)",
-        "--weights",
+        "weights",
     )
 
 

@@ -82,9 +82,7 @@ def _readable_upload(image: gr.Image) -> gr.Image:
 
 def _page_message(error: StylegramError) -> str:
     """The error as the visitor should read it: labels for flags, file names for server paths."""
-    if isinstance(error, OptionError):
-        return ConfigForm.message(error)
-    text = str(error)
+    text = error.render(label)
     path = getattr(error, "path", None)
     return text.replace(path, Path(path).name) if path else text
 

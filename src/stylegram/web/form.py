@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any, Sequence
 
-from ..config import StyleConfig, flag
+from ..config import StyleConfig
 from ..errors import OptionError
 from ._gradio import gradio as gr
 
@@ -99,13 +99,9 @@ class ConfigForm:
         try:
             return StyleConfig(**given)
         except OptionError as error:
-            raise OptionError(self.message(error), error.option) from None
+            raise OptionError(self.message(error), error.field) from None
 
     @staticmethod
     def message(error: OptionError) -> str:
-        """``error``'s message with the CLI flag it starts with replaced by the page's label."""
-        text = str(error)
-        for name in _FIELDS:
-            if text.startswith(flag(name) + ":"):
-                return label(name) + text[len(flag(name)) :]
-        return text
+        """``error``'s message with each setting it names spelt as the page's label."""
+        return error.render(label)

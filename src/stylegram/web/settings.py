@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import MIN_SIDE, flag, option_field
+from ..config import MIN_SIDE, option_field
 from ..errors import OptionError
 
 __all__ = ["WebSettings"]
@@ -49,14 +49,14 @@ class WebSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
-            raise OptionError(f"--port: must be 1-65535, got {self.port}", "--port")
+            raise OptionError(f"{{port}}: must be 1-65535, got {self.port}", "port")
         if not self.max_upload_mb > 0:
-            raise OptionError(f"--max-upload-mb: must be greater than 0, got {self.max_upload_mb}", "--max-upload-mb")
+            raise OptionError(f"{{max_upload_mb}}: must be greater than 0, got {self.max_upload_mb}", "max_upload_mb")
         minimums = {"max_pixels": MIN_SIDE * MIN_SIDE, "max_size": MIN_SIDE, "max_steps": 1, "concurrency": 1}
         for name, minimum in minimums.items():
             if getattr(self, name) < minimum:
                 raise OptionError(
-                    f"{flag(name)}: must be at least {minimum}, got {getattr(self, name)}", flag(name)
+                    f"{{{name}}}: must be at least {minimum}, got {getattr(self, name)}", name
                 )
 
     @property
