@@ -84,7 +84,7 @@ def test_default_schedule():
 def test_layer_names_checked_before_work(small_content, small_style):
     from stylegram import OptionError
 
-    with pytest.raises(OptionError, match=r"--style-layers: unknown VGG19 layer 'conv9_1'"):
+    with pytest.raises(OptionError, match=r"^style_layers: unknown VGG19 layer 'conv9_1'"):
         run(small_content, small_style, style_layers="conv1_1,conv9_1")
 
 

@@ -116,7 +116,6 @@ def run_command(
         from .. import api
         from ..errors import Interrupted
         from ..image import check_output_path
-        from ..models import load_weights
         from .progress import ProgressBar
 
         check_output_path(output)
@@ -126,7 +125,6 @@ def run_command(
             api.check_output_not_input(comparison, content, *styles, output)
         config, done = _plan(output, save_every, resume, overwrite, options)
         inputs = api.load_inputs(content, styles, config)
-        load_weights(config.weights, config.preprocessing)  # a missing file fails here, before any output
         width, height = inputs.size
         if not quiet:
             own = "the content image's own size" if inputs.size == inputs.content.size else f"from {inputs.content.size[0]}x{inputs.content.size[1]}"
