@@ -268,7 +268,12 @@ class LossSettings(_Settings):
     )
     content_weight: float = option_field(1.0, "Weight of the content loss.", "W")
     style_weight: float = option_field(10.0, "Weight of the style loss.", "W")
-    tv_weight: float = option_field(0.5, "Weight of the total variation loss (smoothness).", "W")
+    tv_weight: float = option_field(
+        0.5,
+        "Weight of the total variation loss (smoothness), measured relative to the content "
+        "image's own variation: the term is W x TV(result) / TV(content).",
+        "W",
+    )
     style_blend_weights: tuple[float, ...] | None = option_field(
         None, "One weight per style image (normalized to sum 1). Default: equal.", "W,W,..."
     )

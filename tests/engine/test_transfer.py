@@ -53,7 +53,8 @@ def test_stopped_between_scales_keeps_the_coarse_result(small_content, small_sty
     with pytest.raises(kind) as caught:
         run(small_content, small_style, steps=6, scales=(48, 96))
     assert caught.value.partial.size == (96, 72)
-    assert getattr(caught.value, "step", 4) == 4  # Interrupted counts the 4 coarse iterations
+    # Interrupted counts the 4 coarse iterations; an out-of-memory error has no count.
+    assert getattr(caught.value, "step", None) == (4 if kind is Interrupted else None)
 
 
 def test_adam_and_several_styles(small_content, small_style, content_path):
