@@ -187,7 +187,7 @@ def plan_run(
         continued = init.is_file() and init.resolve() == output.resolve()
         if record.get("finished") is False and not continued:
             raise OptionError(
-                f"{output} holds an unfinished run ({record.get('steps_done')} iterations); continue it "
+                f"{output} holds an unfinished run ({_iterations(record.get('steps_done'))}); continue it "
                 "with {resume}, or start again with {overwrite}",
                 "output",
                 "resume",
@@ -290,3 +290,7 @@ def _check_same_inputs(output: Path, saved: Any, content: Any, styles: Sequence[
                 "overwrite",
             )
 
+
+def _iterations(count: Any) -> str:
+    """``1 iteration``, ``3 iterations``."""
+    return "1 iteration" if count == 1 else f"{count} iterations"
