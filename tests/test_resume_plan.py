@@ -77,3 +77,10 @@ def test_a_new_run_does_not_replace_unfinished_work(saved):
         plan_run(saved, {"steps": 2})
     assert plan_run(saved, {"steps": 2}, overwrite=True).config == StyleConfig(steps=2)
     assert plan_run(saved, {"init": str(saved)}).config.init == str(saved)  # continuing it by hand
+
+
+def test_one_iteration_is_singular(tmp_path):
+    out = tmp_path / "out.png"
+    write_image(out, Image.new("RGB", (64, 48)), metadata=run_metadata(StyleConfig(), 1, (64, 48), finished=False))
+    with pytest.raises(OptionError, match=r"holds an unfinished run \(1 iteration\);"):
+        plan_run(out, {})
