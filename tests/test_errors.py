@@ -12,7 +12,7 @@ from stylegram import errors
     [
         (errors.ImageReadError, OSError, ("x.png: bad", "x.png")),
         (errors.OutputPathError, OSError, ("out.png: bad", "out.png")),
-        (errors.OptionError, ValueError, ("--size: bad", "--size")),
+        (errors.OptionError, ValueError, ("size: bad", "size")),
         (errors.WeightsNotFoundError, FileNotFoundError, ("weights missing",)),
         (errors.OutOfMemoryError, MemoryError, ("out of memory",)),
         (errors.NonFiniteLossError, FloatingPointError, ("loss became nan", 3)),

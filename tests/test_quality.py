@@ -12,6 +12,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -46,9 +47,22 @@ def start_scores(images: tuple[Image.Image, Image.Image]):
     return neutral.score(content.resize((SIZE, SIZE * 3 // 4), Image.Resampling.LANCZOS), content, style)
 
 
-def test_evaluator_scores_content_as_itself(start_scores) -> None:
-    assert start_scores.content_error == pytest.approx(0.0, abs=1e-6)
-    assert start_scores.ssim == pytest.approx(1.0, abs=1e-6)
+def test_evaluator_ranks_damage_to_the_content_in_order(images) -> None:
+    """The yardstick can tell a little damage from a lot: more noise on the content
+    photo gives a larger content error and a lower SSIM."""
+    content, style = images
+    small = content.resize((SIZE, SIZE * 3 // 4), Image.Resampling.LANCZOS)
+    rng = np.random.default_rng(0)
+
+    def noisy(amount: float) -> Image.Image:
+        array = np.asarray(small, dtype=float) + rng.normal(0, amount, (small.height, small.width, 3))
+        return Image.fromarray(array.clip(0, 255).astype(np.uint8))
+
+    scores = [neutral.score(noisy(amount), content, style) for amount in (5, 25, 60)]
+    errors = [s.content_error for s in scores]
+    ssims = [s.ssim for s in scores]
+    assert errors == sorted(errors) and errors[0] > 0
+    assert ssims == sorted(ssims, reverse=True) and ssims[0] < 1
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import torch
 
@@ -45,10 +46,11 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
 
     ``auto`` picks bf16 on CUDA devices that support it and on CPUs with avx512_bf16
     or AMX (about 1.7x faster per VGG19 iteration on such a CPU); fp32 elsewhere
-    (MPS, older CPUs), where bf16 is emulated and slower.
+    (MPS, older CPUs), where bf16 is emulated and slower. ``bf16`` asked for on a CPU
+    without them is honoured (PyTorch emulates it) with a warning that it is slower.
 
     Raises:
-        OptionError: ``bf16`` asked for on a device without bf16 support.
+        OptionError: ``bf16`` asked for on MPS or on a CUDA device without bf16.
     """
     if name == "fp32":
         return torch.float32
@@ -57,8 +59,14 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
         "cpu": device.type == "cpu" and cpu_has_fast_bf16(),
     }.get(device.type, False)
     if name == "bf16":
-        if device.type == "mps":
-            raise OptionError("{precision}: bf16 is not supported on mps; use fp32", "precision")
+        if device.type != "cpu" and not supported:
+            raise OptionError(f"{{precision}}: bf16 is not supported on {device.type}; use fp32", "precision")
+        if not supported:
+            warnings.warn(
+                "precision bf16: this CPU has no avx512_bf16 or AMX, so bf16 is emulated and usually "
+                "slower than fp32",
+                stacklevel=2,
+            )
         return torch.bfloat16
     return torch.bfloat16 if supported else torch.float32
 

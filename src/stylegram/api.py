@@ -213,6 +213,7 @@ def load_inputs(
             mean"), or a device that is not available.
         OutOfMemoryError: The output size does not fit in the device's memory; the
             message gives the largest ``size`` that does.
+        WeightsNotFoundError: The VGG19 weights asked for are not on this machine.
     """
     from .engine.memory import check_memory
 
@@ -243,6 +244,7 @@ def load_inputs(
         init = read_image(config.init)
     device = resolve_device(config.device)
     check_memory(size, config, device)
+    load_weights(config.weights, config.preprocessing)  # cached; a missing file fails here
     return Inputs(loaded, style_images, init, size, input_record(content, style_list, config.init))
 
 

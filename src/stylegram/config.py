@@ -1,6 +1,8 @@
-"""The options of a style transfer run: one typed, validated dataclass.
+"""The options of a style transfer run: typed, validated dataclasses by concern.
 
-:class:`StyleConfig` is the single home of every default. The CLI builds its
+:class:`OptimizerSettings`, :class:`LossSettings` and :class:`RuntimeSettings` each
+define their fields once, with their defaults; :class:`StyleConfig` is all three in
+one flat object. The CLI builds its
 options from these fields (name, help text, metavar) and the web form its inputs,
 and the Python API takes the same object, so all three always offer the same
 settings. Values may be given as Python values or as the strings a user types
@@ -22,6 +24,10 @@ from .errors import OptionError
 
 __all__ = [
     "StyleConfig",
+    "OptimizerSettings",
+    "LossSettings",
+    "RuntimeSettings",
+    "DEFAULT_LR",
     "DEFAULT_SIZE",
     "MIN_SIDE",
     "option_field",
@@ -115,18 +121,65 @@ def option_field(default: Any, help: str, metavar: str = "", choices: Sequence[s
     return field(default=default, metadata={"help": help, "metavar": metavar, "choices": tuple(choices)})
 
 
-@dataclass(frozen=True)
-class StyleConfig:
-    """Every setting of a Gatys et al. (CVPR 2016) style transfer run.
+class _Settings:
+    """What the settings dataclasses share: parsing typed text, copies, plain dicts."""
 
-    Sizes are in pixels; weights are unitless multipliers of the loss terms (each
-    term is normalized as described in :mod:`stylegram.losses.functional`, so the
-    defaults carry over between weight sources and image sizes).
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, str) and f.name not in _TEXT_FIELDS:
+                object.__setattr__(self, f.name, _parse(f.name, value))
+            elif f.metadata["choices"] and isinstance(value, str):
+                object.__setattr__(self, f.name, value.lower())  # --optimizer Adam means adam
+        for f in fields(self):  # type: ignore[arg-type]
+            if f.metadata["choices"]:
+                _choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        self._validate()
+
+    def _validate(self) -> None:
+        """Check the values (each settings class checks its own fields)."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        """A copy with some fields replaced (values may be strings, as typed).
+
+        Raises:
+            OptionError: An unknown option name, or a bad value.
+        """
+        names = [f.name for f in fields(self)]  # type: ignore[arg-type]
+        for name in overrides:
+            if name not in names:
+                raise OptionError(f"unknown option '{name}'{suggest(name, names)}", name)
+        return replace(self, **overrides)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-compatible values (for metadata and summaries)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Any:
+        """The settings back from :meth:`to_dict` (e.g. read from an output's metadata):
+        JSON lists become tuples again, and names this version does not know are
+        ignored, so records written by other versions still load.
+
+        Raises:
+            OptionError: A value the settings reject.
+        """
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: _tuples(v) for k, v in values.items() if k in names})
+
+    def _part(self, cls: type) -> Any:
+        return cls(**{f.name: getattr(self, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class OptimizerSettings(_Settings):
+    """How Gatys et al.'s optimization runs: output size, iterations, coarse-to-fine
+    scales (Gatys et al. 2017), the optimizer and its learning rate, the start image.
+    Sizes in pixels.
 
     Raises:
-        OptionError: From ``__post_init__``, for any value out of range or of the
-            wrong form; ``field`` is the field's name and the message names it by
-            placeholder (see :meth:`~stylegram.errors.StylegramError.render`).
+        OptionError: From ``__post_init__``, for a value out of range or of the wrong
+            form (``field`` names it; see :meth:`~stylegram.errors.StylegramError.render`).
     """
 
     size: int | None = option_field(
@@ -146,18 +199,6 @@ class StyleConfig:
         "chosen from --size (see the README).",
         "PX,PX,...",
     )
-    content_layers: tuple[tuple[str, float], ...] = option_field(
-        (("conv4_2", 1.0),), "VGG19 layers for the content loss, with optional :weight.", "LAYER[:W],..."
-    )
-    style_layers: tuple[tuple[str, float], ...] = option_field(
-        (("conv1_1", 1.0), ("conv2_1", 1.0), ("conv3_1", 1.0), ("conv4_1", 1.0), ("conv5_1", 1.0)),
-        "VGG19 layers for the style loss (Gram matrices), each with its own :weight; "
-        "raising the low layers' weights gives a bolder transfer sooner.",
-        "LAYER[:W],...",
-    )
-    content_weight: float = option_field(1.0, "Weight of the content loss.", "W")
-    style_weight: float = option_field(10.0, "Weight of the style loss.", "W")
-    tv_weight: float = option_field(0.5, "Weight of the total variation loss (smoothness).", "W")
     optimizer: str = option_field("lbfgs", "Optimizer.", "NAME", OPTIMIZERS)
     lr: float | None = option_field(
         None,
@@ -171,7 +212,68 @@ class StyleConfig:
         "from a saved or partial result).",
         "content|noise|style|PATH",
     )
-    seed: int = option_field(0, "Random seed: the same seed gives the same image on the same machine.", "N")
+
+    def _validate(self) -> None:
+        if self.size is not None and self.size < MIN_SIDE:
+            raise OptionError(f"{{size}}: {self.size} px is below the minimum of {MIN_SIDE} px", "size")
+        if self.steps < 1:
+            raise OptionError(f"{{steps}}: must be at least 1, got {self.steps}", "steps")
+        if self.lr is not None and (not math.isfinite(self.lr) or self.lr <= 0):
+            raise OptionError(f"{{lr}}: must be a finite number > 0, got {self.lr}", "lr")
+        if self.scales is not None:
+            if not self.scales or min(self.scales) < MIN_SIDE:
+                raise OptionError(
+                    f"{{scales}}: every scale must be at least {MIN_SIDE} px, got {self.scales}", "scales"
+                )
+            if len(self.scales) > self.steps:
+                raise OptionError(
+                    f"{{scales}}: {len(self.scales)} scales need at least as many {{steps}}, got {self.steps}",
+                    "scales",
+                    "steps",
+                )
+
+    @property
+    def learning_rate(self) -> float:
+        """``lr`` if given, else the optimizer's default (:data:`DEFAULT_LR`).
+
+        >>> OptimizerSettings(optimizer="adam").learning_rate
+        0.02
+        """
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+
+@dataclass(frozen=True)
+class LossSettings(_Settings):
+    """The perceptual loss of Gatys et al. (CVPR 2016): the VGG19 network it reads, its
+    content and style layers and the weights of its terms, the style images' blend
+    and scale, and colour preservation (Gatys et al. 2017). Everything a trainer or
+    the video path needs of the loss, without the optimizer's settings.
+
+    Weights are unitless multipliers of the loss terms; each term is normalized as
+    described in :mod:`stylegram.losses.functional`, so the defaults carry over
+    between weight sources and image sizes.
+
+    Raises:
+        OptionError: From ``__post_init__``, for a value out of range or of the wrong form.
+    """
+
+    content_layers: tuple[tuple[str, float], ...] = option_field(
+        (("conv4_2", 1.0),), "VGG19 layers for the content loss, with optional :weight.", "LAYER[:W],..."
+    )
+    style_layers: tuple[tuple[str, float], ...] = option_field(
+        (("conv1_1", 1.0), ("conv2_1", 1.0), ("conv3_1", 1.0), ("conv4_1", 1.0), ("conv5_1", 1.0)),
+        "VGG19 layers for the style loss (Gram matrices), each with its own :weight; "
+        "raising the low layers' weights gives a bolder transfer sooner.",
+        "LAYER[:W],...",
+    )
+    content_weight: float = option_field(1.0, "Weight of the content loss.", "W")
+    style_weight: float = option_field(10.0, "Weight of the style loss.", "W")
+    tv_weight: float = option_field(
+        0.5,
+        "Weight of the total variation loss (smoothness), measured relative to the content "
+        "image's own variation: the term is W x TV(result) / TV(content).",
+        "W",
+    )
     style_blend_weights: tuple[float, ...] | None = option_field(
         None, "One weight per style image (normalized to sum 1). Default: equal.", "W,W,..."
     )
@@ -186,7 +288,7 @@ class StyleConfig:
     pooling: str = option_field("max", "VGG19 pooling layers.", "KIND", POOLINGS)
     weights: str = option_field(
         "caffe",
-        "VGG19 weights: caffe (embedded, original Gatys network), torchvision (IMAGENET1K_V1 "
+        "VGG19 weights: caffe (embedded: the standard Caffe VGG19, 8-bit quantized), torchvision (IMAGENET1K_V1 "
         "from the torch hub cache), or the path of a .pth state dict.",
         "caffe|torchvision|PATH",
     )
@@ -197,54 +299,14 @@ class StyleConfig:
         "KIND",
         PREPROCESSINGS,
     )
-    device: str = option_field("auto", "Device: auto picks cuda, then mps, then cpu.", "NAME", DEVICES)
-    precision: str = option_field(
-        "auto",
-        "Network precision: auto uses bf16 autocast where the device supports it fast "
-        "(CUDA, CPUs with avx512_bf16/AMX), else fp32. Losses are always summed in fp32.",
-        "KIND",
-        PRECISIONS,
-    )
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, str) and f.name not in _TEXT_FIELDS:
-                object.__setattr__(self, f.name, _parse(f.name, value))
-            elif f.metadata["choices"] and isinstance(value, str):
-                object.__setattr__(self, f.name, value.lower())  # --optimizer Adam means adam
-        self._validate()
 
     def _validate(self) -> None:
-        for f in fields(self):
-            if f.metadata["choices"]:
-                _choice(f.name, getattr(self, f.name), f.metadata["choices"])
-        if self.size is not None and self.size < MIN_SIDE:
-            raise OptionError(
-                f"{{size}}: {self.size} px is below the minimum of {MIN_SIDE} px", "size"
-            )
-        if not 0 <= self.seed < 2**63:
-            raise OptionError(f"{{seed}}: must be a whole number from 0 to 2**63-1, got {self.seed}", "seed")
-        if self.steps < 1:
-            raise OptionError(f"{{steps}}: must be at least 1, got {self.steps}", "steps")
-        for name in ("content_weight", "style_weight", "tv_weight", "lr", "style_scale"):
+        for name in ("content_weight", "style_weight", "tv_weight", "style_scale"):
             value = getattr(self, name)
-            if value is not None and (not math.isfinite(value) or value < 0):
+            if not math.isfinite(value) or value < 0:
                 raise OptionError(f"{{{name}}}: must be a finite number >= 0, got {value}", name)
-        if self.lr == 0 or self.style_scale == 0:
-            name = "lr" if self.lr == 0 else "style_scale"
-            raise OptionError(f"{{{name}}}: must be greater than 0", name)
-        if self.scales is not None:
-            if not self.scales or min(self.scales) < MIN_SIDE:
-                raise OptionError(
-                    f"{{scales}}: every scale must be at least {MIN_SIDE} px, got {self.scales}", "scales"
-                )
-            if len(self.scales) > self.steps:
-                raise OptionError(
-                    f"{{scales}}: {len(self.scales)} scales need at least as many {{steps}}, got {self.steps}",
-                    "scales",
-                    "steps",
-                )
+        if self.style_scale == 0:
+            raise OptionError("{style_scale}: must be greater than 0", "style_scale")
         for name in ("content_layers", "style_layers"):
             pairs = getattr(self, name)
             if not pairs or any(not layer for layer, _ in pairs):
@@ -259,19 +321,10 @@ class StyleConfig:
                 )
 
     @property
-    def learning_rate(self) -> float:
-        """``lr`` if given, else the optimizer's default (:data:`DEFAULT_LR`).
-
-        >>> StyleConfig(optimizer="adam").learning_rate
-        0.02
-        """
-        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
-
-    @property
     def network_layers(self) -> tuple[str, ...]:
         """The VGG19 layers the loss reads: the content layers, then the style layers, each once.
 
-        >>> StyleConfig().network_layers
+        >>> LossSettings().network_layers
         ('conv4_2', 'conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1')
         """
         return tuple(dict.fromkeys(name for name, _ in self.content_layers + self.style_layers))
@@ -296,33 +349,63 @@ class StyleConfig:
         total = sum(weights)
         return tuple(w / total for w in weights)
 
-    def with_options(self, **overrides: Any) -> "StyleConfig":
-        """A copy with some fields replaced (values may be strings, as typed).
 
-        Raises:
-            OptionError: An unknown option name, or a bad value.
-        """
-        names = [f.name for f in fields(self)]
-        for name in overrides:
-            if name not in names:
-                raise OptionError(f"unknown option '{name}'{suggest(name, names)}", name)
-        return replace(self, **overrides)
+@dataclass(frozen=True)
+class RuntimeSettings(_Settings):
+    """Where and how a run computes: device, network precision and random seed.
 
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as plain JSON-compatible values (for metadata and summaries)."""
-        return asdict(self)
+    Raises:
+        OptionError: From ``__post_init__``, for a seed out of range or an unknown choice.
+    """
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "StyleConfig":
-        """The config back from :meth:`to_dict` (e.g. read from an output's metadata):
-        JSON lists become tuples again, and names this version does not know are
-        ignored, so records written by other versions still load.
+    seed: int = option_field(0, "Random seed: the same seed gives the same image on the same machine.", "N")
+    device: str = option_field("auto", "Device: auto picks cuda, then mps, then cpu.", "NAME", DEVICES)
+    precision: str = option_field(
+        "auto",
+        "Network precision: auto uses bf16 autocast where the device supports it fast "
+        "(CUDA, CPUs with avx512_bf16/AMX), else fp32. Losses are always summed in fp32.",
+        "KIND",
+        PRECISIONS,
+    )
 
-        Raises:
-            OptionError: A value the config rejects.
-        """
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: _tuples(v) for k, v in values.items() if k in names})
+
+    def _validate(self) -> None:
+        if not 0 <= self.seed < 2**63:
+            raise OptionError(f"{{seed}}: must be a whole number from 0 to 2**63-1, got {self.seed}", "seed")
+
+
+@dataclass(frozen=True)
+class StyleConfig(RuntimeSettings, LossSettings, OptimizerSettings):
+    """Every setting of a Gatys et al. (CVPR 2016) style transfer run: the fields of
+    :class:`OptimizerSettings`, :class:`LossSettings` and :class:`RuntimeSettings`
+    in one flat, frozen object (``config.steps``, ``config.style_weight``), with each
+    concern also available on its own as :attr:`optimization`, :attr:`loss` and
+    :attr:`runtime`. Each field is defined once, in its part, with its default.
+
+    Raises:
+        OptionError: From ``__post_init__``, for any value out of range or of the
+            wrong form; ``field`` is the field's name and the message names it by
+            placeholder (see :meth:`~stylegram.errors.StylegramError.render`).
+    """
+
+    def _validate(self) -> None:
+        for part in (OptimizerSettings, LossSettings, RuntimeSettings):
+            part._validate(self)
+
+    @property
+    def optimization(self) -> OptimizerSettings:
+        """The optimizer's settings alone."""
+        return self._part(OptimizerSettings)
+
+    @property
+    def loss(self) -> LossSettings:
+        """The perceptual loss's settings alone (what a trainer needs)."""
+        return self._part(LossSettings)
+
+    @property
+    def runtime(self) -> RuntimeSettings:
+        """Device, precision and seed alone."""
+        return self._part(RuntimeSettings)
 
 
 def _tuples(value: Any) -> Any:

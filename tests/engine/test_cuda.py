@@ -49,3 +49,15 @@ def test_auto_run_on_cuda_uses_bf16_and_lowers_the_loss(small_content, small_sty
     assert (result.device, result.precision) == ("cuda", "bf16")
     assert result.image.size == (96, 72)
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_memory_cached_by_this_process_counts_as_available(monkeypatch):
+    from stylegram.engine.memory import available_memory
+
+    monkeypatch.delenv("STYLEGRAM_MEMORY_LIMIT", raising=False)
+    device = torch.device("cuda")
+    before = available_memory(device)
+    block = torch.empty(2**30, dtype=torch.uint8, device=device)  # 1 GiB, then freed into the cache
+    del block
+    assert torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device) >= 2**30
+    assert available_memory(device) > before - 2**28  # not 1 GiB less: the cache is ours to reuse

@@ -72,10 +72,10 @@ def test_check_memory_rejects_with_estimate_and_largest_size(monkeypatch):
     config = StyleConfig()
     check_memory((512, 341), config, CPU)
     with pytest.raises(OutOfMemoryError, match=r"^out of memory: 8000x6000 px needs about \d+\.\d GiB on cpu, "
-                       r"2\.0 GiB available; use --size (\d+) or smaller$") as info:
+                       r"2\.0 GiB available; use size (\d+) or smaller$") as info:
         check_memory((8000, 6000), config, CPU)
     assert isinstance(info.value, MemoryError) and info.value.exit_code == 2
-    side = int(info.value.args[0].rsplit("--size ", 1)[1].split()[0])
+    side = int(str(info.value).rsplit("size ", 1)[1].split()[0])
     check_memory((side, side * 3 // 4), config, CPU)  # the suggestion fits
 
 
@@ -142,6 +142,6 @@ def test_cuda_uses_the_free_device_memory(monkeypatch):
     monkeypatch.delenv("STYLEGRAM_MEMORY_LIMIT", raising=False)
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (3 * 2**30, 80 * 2**30))
     assert available_memory(torch.device("cuda")) == 3 * 2**30
-    with pytest.raises(OutOfMemoryError, match=r"on cuda, 3\.0 GiB available; use --size \d+ or smaller"):
+    with pytest.raises(OutOfMemoryError, match=r"on cuda, 3\.0 GiB available; use size \d+ or smaller"):
         check_memory((4096, 4096), StyleConfig(), torch.device("cuda"))
     assert available_memory(torch.device("mps")) is None  # not checked there

@@ -3,12 +3,14 @@
 import pytest
 import torch
 
+from stylegram.config import LossSettings
 from stylegram.losses import (
     ContentTerm,
     LossInputs,
     PerceptualLoss,
     StyleTerm,
     TotalVariationTerm,
+    gatys_terms,
     gram_matrix,
     relative_total_variation,
     total_variation,
@@ -75,3 +77,23 @@ def test_a_new_term_plugs_in_by_name():
 def test_term_names_must_be_distinct():
     with pytest.raises(ValueError, match="distinct"):
         PerceptualLoss([TotalVariationTerm(1.0), TotalVariationTerm(2.0)])
+
+
+def test_gatys_terms_come_from_the_loss_settings_alone():
+    settings = LossSettings(
+        content_layers="b", style_layers="a:1,b:0.5", content_weight=2, style_weight=10, tv_weight=0.1
+    )
+    loss = gatys_terms(settings, [_features(0)], [1.0])
+    assert [t.name for t in loss.terms] == ["content", "style", "tv"]
+    assert [t.weight for t in loss.terms] == [2.0, 10.0, 0.1]
+    assert loss.layers == ("b", "a")
+    same = PerceptualLoss(
+        [
+            ContentTerm([("b", 1.0)], 2.0),
+            StyleTerm.from_features([("a", 1.0), ("b", 0.5)], [_features(0)], [1.0], weight=10.0),
+            TotalVariationTerm(0.1),
+        ]
+    )
+    images = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(3))
+    inputs = LossInputs(images, _features(1, batch=2), _features(2, batch=2), torch.rand(2, 3, 8, 8))
+    assert float(loss(inputs)[0]) == pytest.approx(float(same(inputs)[0]), rel=1e-6)

@@ -107,7 +107,6 @@ def run_command(
         from .. import api
         from ..errors import Interrupted
         from ..image import check_output_path
-        from ..models import load_weights
         from .progress import ProgressBar
 
         check_output_path(output)
@@ -120,7 +119,6 @@ def run_command(
         )
         config, done = plan.config, plan.steps_done
         inputs = api.load_inputs(content, styles, config)
-        load_weights(config.weights, config.preprocessing)  # a missing file fails here, before any output
         width, height = inputs.size
         if not quiet:
             click.echo(f"stylegram: {_size_line(inputs, config, done)}", err=True)

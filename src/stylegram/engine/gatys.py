@@ -15,12 +15,12 @@ from typing import Callable, Sequence
 import torch
 from PIL import Image
 
-from ..config import MIN_SIDE, StyleConfig
+from ..config import MIN_SIDE, LossSettings, StyleConfig
 from ..errors import Cancelled, Interrupted, NonFiniteLossError, StylegramError
 from ..events import ProgressCallback, ProgressEvent
 from ..image.color import combine_luminance, luminance_image, match_luminance
 from ..image.convert import resize, resize_tensor, to_pil, to_tensor
-from ..losses import ContentTerm, LossInputs, PerceptualLoss, StyleTerm, TotalVariationTerm
+from ..losses import LossInputs, gatys_terms
 from ..models import VGG19
 from .estimate import TimeLeft
 from .init import initial_image
@@ -40,7 +40,7 @@ class GatysLoss:
 
     Args:
         encoder: VGG19 returning the needed layers.
-        config: The run's settings (layers and their weights, loss weights).
+        config: The loss's settings (layers and their weights, loss weights).
         content: ``(1, 3, H, W)`` content image 0-1 at this scale.
         styles: Style images ``(1, 3, H_i, W_i)`` 0-1, each already at its size.
         blend: One weight per style image, summing to 1; the targets are the blended
@@ -51,7 +51,7 @@ class GatysLoss:
     def __init__(
         self,
         encoder: VGG19,
-        config: StyleConfig,
+        config: LossSettings,
         content: torch.Tensor,
         styles: Sequence[torch.Tensor],
         blend: Sequence[float],
@@ -63,16 +63,7 @@ class GatysLoss:
         with torch.no_grad():
             features = self._features(content)
             self.content_features = {name: features[name].float() for name, _ in config.content_layers}
-            style_term = StyleTerm.from_features(
-                config.style_layers, [self._features(s) for s in styles], blend, config.style_weight
-            )
-        self.loss = PerceptualLoss(
-            [
-                ContentTerm(config.content_layers, config.content_weight),
-                style_term,
-                TotalVariationTerm(config.tv_weight),
-            ]
-        )
+            self.loss = gatys_terms(config, [self._features(s) for s in styles], blend)
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         device = image.device.type

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import OptionError
+
 __all__ = ["initial_image"]
 
 
@@ -22,6 +24,9 @@ def initial_image(
         style: A ``(1, 3, H', W')`` style image 0-1.
         generator: CPU random generator for the noise.
         image: The starting image for ``kind="image"``, already at ``(H, W)``.
+
+    Raises:
+        OptionError: An unknown ``kind``, or ``kind="image"`` without ``image``.
     """
     if kind == "noise":
         noise = torch.rand(content.shape, generator=generator, dtype=torch.float32)
@@ -30,6 +35,10 @@ def initial_image(
         from ..image.convert import resize_tensor
 
         return resize_tensor(style, (content.shape[-1], content.shape[-2])).clone()
-    if kind == "image" and image is not None:
+    if kind == "image":
+        if image is None:
+            raise OptionError("{init}: a starting image was asked for but none was given", "init")
         return image.clone()
+    if kind != "content":
+        raise OptionError(f"{{init}}: unknown starting image '{kind}'; choose content, noise, style or a path", "init")
     return content.clone()

@@ -143,7 +143,10 @@ def _read_statm_rss() -> int:
 
 def available_memory(device: torch.device) -> int | None:
     """Bytes a run may use on ``device``: ``STYLEGRAM_MEMORY_LIMIT`` if set, else the
-    free memory the system reports; ``None`` where it cannot be known (MPS).
+    free memory the system reports; ``None`` where it cannot be known (MPS). On CUDA
+    that is the device's free memory plus what this process's caching allocator holds
+    but no tensor uses (reserved minus allocated), so a long-lived server that ran a
+    job before does not refuse the next one that fits.
 
     Raises:
         OptionError: ``STYLEGRAM_MEMORY_LIMIT`` is set to something that is not a size.
@@ -153,7 +156,8 @@ def available_memory(device: torch.device) -> int | None:
         return _parse_bytes(text)
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
-        return int(free)
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return int(free + cached)
     if device.type == "cpu":
         return _cpu_available()
     return None

@@ -20,9 +20,10 @@ from typing import Mapping, Protocol, Sequence
 
 import torch
 
+from ..config import LossSettings
 from .functional import content_loss, gram_matrix, relative_total_variation, style_loss
 
-__all__ = ["LossInputs", "Term", "ContentTerm", "StyleTerm", "TotalVariationTerm", "PerceptualLoss"]
+__all__ = ["LossInputs", "Term", "ContentTerm", "StyleTerm", "TotalVariationTerm", "PerceptualLoss", "gatys_terms"]
 
 Layers = Sequence[tuple[str, float]]
 
@@ -195,3 +196,27 @@ class PerceptualLoss:
         """``(total, {name: weighted term})``: float32 scalars, each the batch mean."""
         weighted = {t.name: t.weight * t(inputs).mean() for t in self.terms}
         return sum(weighted.values()), weighted  # type: ignore[return-value]
+
+
+def gatys_terms(
+    settings: LossSettings, style_features: Sequence[Mapping[str, torch.Tensor]], blend: Sequence[float]
+) -> PerceptualLoss:
+    """The loss of Gatys et al. (CVPR 2016) from ``settings``: content, style (Gram
+    targets of the blended styles, computed here once) and relative total variation.
+
+    The one place the settings become terms: the Gatys optimizer builds its loss
+    here, and a feed-forward trainer can build the same loss once per style.
+
+    Args:
+        settings: Layers and weights (a :class:`~stylegram.config.StyleConfig` will do).
+        style_features: For each style image, its encoder features by layer name,
+            ``(1, C, h, w)`` each.
+        blend: One weight per style image, summing to 1.
+    """
+    return PerceptualLoss(
+        [
+            ContentTerm(settings.content_layers, settings.content_weight),
+            StyleTerm.from_features(settings.style_layers, style_features, blend, settings.style_weight),
+            TotalVariationTerm(settings.tv_weight),
+        ]
+    )

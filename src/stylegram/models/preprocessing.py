@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import OptionError
+
 __all__ = ["CaffePreprocessing", "TorchvisionPreprocessing", "preprocessing"]
 
 
@@ -44,5 +46,12 @@ class TorchvisionPreprocessing(nn.Module):
 
 
 def preprocessing(kind: str) -> nn.Module:
-    """The preprocessing module for ``kind`` (``"caffe"`` or ``"torchvision"``)."""
-    return {"caffe": CaffePreprocessing, "torchvision": TorchvisionPreprocessing}[kind]()
+    """The preprocessing module for ``kind`` (``"caffe"`` or ``"torchvision"``).
+
+    Raises:
+        OptionError: Any other ``kind``.
+    """
+    kinds = {"caffe": CaffePreprocessing, "torchvision": TorchvisionPreprocessing}
+    if kind not in kinds:
+        raise OptionError(f"{{preprocessing}}: unknown value '{kind}'; choose one of caffe, torchvision", "preprocessing")
+    return kinds[kind]()

