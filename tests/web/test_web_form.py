@@ -50,3 +50,8 @@ def test_bad_value_is_reported_with_the_page_label(form):
         form.config(values(form, **{"Style weight": -1}))
     with pytest.raises(OptionError, match=r"^Style layers: give at least one layer name"):
         form.config(values(form, **{f"conv{i}_1": None for i in range(1, 6)}))
+
+
+def test_a_layer_weight_that_is_not_a_number_is_a_labelled_message(form):
+    with pytest.raises(OptionError, match=r"^Style layers conv3_1: must be a number, got 'garbage'$"):
+        form.config(values(form, conv3_1="garbage"))

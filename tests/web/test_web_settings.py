@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -39,7 +40,8 @@ def test_web_help_lists_every_setting_with_its_default():
     assert result.exit_code == 0
     for f in fields(WebSettings):
         assert "--" + f.name.replace("_", "-") in result.output
-    assert "[default: 127.0.0.1]" in result.output and "[default: 50000000]" in result.output
+    assert re.search(r"\[default:\s+127\.0\.0\.1\]", result.output)
+    assert re.search(r"\[default:\s+50000000\]", result.output)
 
 
 def test_bad_web_option_exits_2_without_starting_a_server():
@@ -62,3 +64,37 @@ def test_taken_port_exits_2_with_the_address():
         result = CliRunner().invoke(main, ["web", "--port", str(port)])
     assert result.exit_code == 2
     assert f"stylegram: error: cannot serve on 127.0.0.1:{port} (" in result.output
+
+
+def test_an_exposed_host_without_a_login_is_refused():
+    result = CliRunner().invoke(main, ["web", "--host", "0.0.0.0", "--port", "1"], env={"STYLEGRAM_WEB_PASSWORD": ""})
+    assert result.exit_code == 2
+    assert "--host: 0.0.0.0 serves beyond this machine; require a login with --user" in result.output
+    assert "--allow-unauthenticated" in result.output
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.1.2.3"])
+def test_loopback_hosts_need_no_login(host):
+    assert WebSettings(host=host).credentials({}) is None
+
+
+def test_the_password_comes_from_a_file_or_the_environment(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\nignored\n")
+    assert WebSettings(user="ann", password_file=str(secret)).credentials({}) == ("ann", "s3cret")
+    assert WebSettings(user="ann").credentials({"STYLEGRAM_WEB_PASSWORD": "pw"}) == ("ann", "pw")
+    exposed = WebSettings(host="0.0.0.0", user="ann")
+    assert exposed.credentials({"STYLEGRAM_WEB_PASSWORD": "pw"}) == ("ann", "pw")
+    assert WebSettings(host="0.0.0.0", allow_unauthenticated=True).credentials({}) is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"user": "ann"}, "--user: no password; put it in a file given with --password-file or in STYLEGRAM_WEB_PASSWORD"),
+     ({"password_file": "pw.txt"}, "--password-file: give the user name with --user"),
+     ({"user": "ann", "password_file": "/nonexistent/pw"}, "--password-file: cannot read /nonexistent/pw")],
+)
+def test_a_login_without_a_password_is_refused(settings, message):
+    with pytest.raises(OptionError) as raised:
+        WebSettings(**settings).credentials({})
+    assert raised.value.render(flag).startswith(message)

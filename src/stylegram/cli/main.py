@@ -258,15 +258,18 @@ def _plural(count: int, noun: str) -> str:
 def _web_options(command: Any) -> Any:
     """Decorate a click command with one option per ``WebSettings`` field."""
     for f in reversed(fields(WebSettings)):
-        option = click.option(
-            flag(f.name),
-            f.name,
-            type=type(f.default),
-            default=f.default,
-            show_default=True,
-            metavar=f.metadata["metavar"],
-            help=f.metadata["help"],
-        )
+        if isinstance(f.default, bool):
+            option = click.option(flag(f.name), f.name, is_flag=True, help=f.metadata["help"])
+        else:
+            option = click.option(
+                flag(f.name),
+                f.name,
+                type=type(f.default),
+                default=f.default,
+                show_default=f.default != "",
+                metavar=f.metadata["metavar"],
+                help=f.metadata["help"],
+            )
         command = option(command)
     return command
 
@@ -293,11 +296,16 @@ def web_command(debug: bool, **settings: Any) -> None:
             if error.name != "gradio":
                 raise
             raise StylegramError("stylegram web needs gradio: pip install 'stylegram[web]'") from None
+        auth = web_settings.credentials()
         try:
-            page = launch(web_settings)
+            page = launch(web_settings, auth)
         except OSError as error:
             raise StylegramError(f"cannot serve on {web_settings.host}:{web_settings.port} ({error})") from None
     except StylegramError as error:
         _fail(error, debug)
-    click.echo(f"stylegram: serving the page at {page.local_url} (Ctrl+C to stop)", err=True)
+    if auth is None and not web_settings.loopback:
+        click.echo("stylegram: warning: no login (--allow-unauthenticated): anyone who can reach the port may use the page", err=True)
+    where = f"http://{web_settings.host}:{page.server_port}/" if not web_settings.loopback else page.local_url
+    login = f", login as {auth[0]}" if auth else ""
+    click.echo(f"stylegram: serving the page at {where}{login} (Ctrl+C to stop)", err=True)
     page.block_thread()

@@ -17,8 +17,11 @@ fonts are served by Gradio itself.
 
 from __future__ import annotations
 
+import atexit
 import html
 import logging
+import os
+import shutil
 import tempfile
 import threading
 from contextlib import closing
@@ -30,13 +33,13 @@ from PIL import Image, UnidentifiedImageError
 
 from .. import __version__, api, examples
 from ..config import StyleConfig
-from ..errors import ImageReadError, Interrupted, OptionError, StylegramError
+from ..errors import Cancelled, ImageReadError, OptionError, StylegramError
 from ..events import ProgressEvent
 from ..image import output_size, write_image
 from ..image.figure import comparison_figure
 from ._gradio import gradio as gr
 from .form import MAIN_OPTIONS, MORE_OPTIONS, ConfigForm, label
-from .job import stream
+from .job import JobBoard, stream
 from .settings import WebSettings
 
 __all__ = ["build_app", "launch"]
@@ -50,14 +53,12 @@ _CSS = """
 #preview img { width: 100%; height: 100%; object-fit: contain; }
 """
 
-# Gradio's clean-up of uploads, previews and downloads: (how often it runs, how old a
-# file must be to go), in seconds.
-_KEEP_FILES = (3600, 24 * 3600)
-
 
 def _error(message: str) -> gr.Error:
-    """A message for the visitor's page; the server log stays free of its traceback."""
-    return gr.Error(message, print_exception=False)
+    """A message for the visitor's page, shown as text (Gradio renders it as HTML, so
+    file names and values are escaped) until the visitor closes it; the server log
+    stays free of its traceback."""
+    return gr.Error(html.escape(message), duration=None, print_exception=False)
 
 
 def _readable_upload(image: gr.Image) -> gr.Image:
@@ -107,6 +108,16 @@ def _check_pixels(path: str, max_pixels: int) -> None:
         )
 
 
+def _animated(path: str) -> bool:
+    """Whether the image file at ``path`` has more than one frame (an animated GIF,
+    PNG or WebP), read from its header; stylegram paints the first frame only."""
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "n_frames", 1) > 1
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def _prepare(
     settings: WebSettings, form: ConfigForm, content: str | None, styles: list[Any] | None, values: tuple[Any, ...]
 ) -> tuple[StyleConfig, api.Inputs]:
@@ -131,6 +142,8 @@ def _prepare(
             )
         for path in (content, *style_paths):
             _check_pixels(path, settings.max_pixels)
+            if _animated(path):
+                gr.Warning(html.escape(f"{Path(path).name}: an animated image; only its first frame is used."))
         inputs = api.load_inputs(content, style_paths, config)
         if max(inputs.size) > settings.max_size:  # only with an empty size: reduce, do not refuse
             config = config.with_options(size=settings.max_size)
@@ -161,33 +174,31 @@ def _done_html(text: str) -> str:
     return f'<div class="sg-progress sg-done"><div class="sg-line">{html.escape(text)}</div></div>'
 
 
-def _partial_metadata(config: StyleConfig, steps: int, size: tuple[int, int]) -> dict[str, Any]:
-    """PNG metadata for an image kept from a run that did not finish."""
-    return {
-        "Software": f"stylegram {__version__}",
-        "stylegram": {
-            "version": __version__,
-            "settings": config.to_dict(),
-            "steps_done": steps,
-            "interrupted": True,
-            "size": list(size),
-        },
-    }
-
-
 def _write_downloads(
     folder: Path, inputs: api.Inputs, config: StyleConfig, image: Image.Image, steps: int, metadata: dict[str, Any]
 ) -> tuple[str, str]:
-    """Write the result PNG and the comparison figure into ``folder``; returns their paths."""
+    """Write the result PNG and the comparison figure into ``folder``, readable by the
+    server's user only (0600); returns their paths."""
     stem = Path(inputs.content.name).stem
-    result = write_image(folder / f"{stem}-stylegram.png", image, metadata=metadata)
     width, height = image.size
     title = (
         f"stylegram {__version__}: {width}x{height} px, {steps} iterations, "
         f"style weight {config.style_weight:g}, {config.optimizer}"
     )
     figure = comparison_figure(inputs.content.rgb, [s.composited() for s in inputs.styles], image, title)
-    return str(result), str(write_image(folder / f"{stem}-comparison.png", figure))
+    paths = (
+        write_image(folder / f"{stem}-stylegram.png", image, metadata=metadata),
+        write_image(folder / f"{stem}-comparison.png", figure),
+    )
+    for path in paths:
+        os.chmod(path, 0o600)
+    return str(paths[0]), str(paths[1])
+
+
+def _kept(folder: Path, inputs: api.Inputs, config: StyleConfig, image: Image.Image, steps: int) -> tuple[str, str]:
+    """The downloads of a run that did not finish, with ``finished: false`` metadata."""
+    metadata = api.run_metadata(config, steps, image.size, finished=False, inputs=inputs.record)
+    return _write_downloads(folder, inputs, config, image, steps, metadata)
 
 
 def _job(
@@ -195,11 +206,13 @@ def _job(
     form: ConfigForm,
     device_slot: threading.BoundedSemaphore,
     stop: threading.Event,
+    folder: Path,
     content: str | None,
     styles: list[Any] | None,
     values: tuple[Any, ...],
 ) -> Iterator[tuple[Any, ...]]:
-    """One visitor's run, as the outputs (progress, preview, result file, figure file).
+    """One visitor's run, as the outputs (progress, preview, result file, figure file);
+    its downloads are written into ``folder``.
 
     Raises:
         gr.Error: Bad input, or a failed run (the message is shown on the page).
@@ -207,12 +220,13 @@ def _job(
     skip = gr.skip()
     try:
         config, inputs = _prepare(settings, form, content, styles, values)
+    except gr.Error:
+        yield _done_html("Nothing is running: the job was refused (see the message)."), skip, skip, skip
+        raise
+    try:
         width, height = inputs.size
         yield _progress_html(None, f"Starting: {width}×{height} px, {config.steps} iterations…"), None, None, None
-        with tempfile.TemporaryDirectory(prefix="stylegram-web-") as name, closing(
-            stream(inputs, config, stop=stop, device_slot=device_slot)
-        ) as updates:
-            folder = Path(name)
+        with closing(stream(inputs, config, stop=stop, device_slot=device_slot)) as updates:
             try:
                 for update in updates:
                     if update.result is None:
@@ -223,20 +237,19 @@ def _job(
                         result = update.result
                         files = _write_downloads(folder, inputs, config, result.image, result.steps, result.metadata())
                         yield _done_html(f"Done: {result.steps} iterations in {result.seconds:.1f} s."), result.image, *files
-            except Interrupted as error:
+            except Cancelled as error:
                 if error.partial is None:
                     yield _done_html("Cancelled before it started."), skip, skip, skip
                     return
-                metadata = _partial_metadata(config, error.step, error.partial.size)
-                files = _write_downloads(folder, inputs, config, error.partial, error.step, metadata)
+                files = _kept(folder, inputs, config, error.partial, error.step)
                 summary = f"Cancelled after {error.step} of {config.steps} iterations: the image so far is kept."
                 yield _done_html(summary), error.partial, *files
             except StylegramError as error:
                 if error.partial is not None:  # e.g. the loss diverged: keep the last good image
-                    step = getattr(error, "step", 0)
-                    metadata = _partial_metadata(config, step, error.partial.size)
-                    files = _write_downloads(folder, inputs, config, error.partial, step, metadata)
+                    files = _kept(folder, inputs, config, error.partial, getattr(error, "step", 0))
                     yield _done_html("Stopped early: the last good image is kept."), error.partial, *files
+                else:
+                    yield _done_html("Nothing is running: the run failed (see the message)."), skip, skip, skip
                 raise _error(_page_message(error)) from None
     except gr.Error:
         raise
@@ -245,16 +258,63 @@ def _job(
         raise _error(f"The run failed ({type(error).__name__}: {error}).") from None
 
 
-def build_app(settings: WebSettings) -> gr.Blocks:
+class _Folders:
+    """The private folders of the visitors' jobs, under the server's file root.
+
+    Each job gets a fresh 0700 folder; a session's folders are deleted when the
+    session ends (:meth:`drop`), and each one at the latest ``keep`` seconds after
+    it was made.
+    """
+
+    def __init__(self, root: Path, keep: float) -> None:
+        self._root, self._keep = root, keep
+        self._lock = threading.Lock()
+        self._by_session: dict[str, list[Path]] = {}
+
+    def new(self, session: str) -> Path:
+        """A new empty folder (mode 0700) for a job of ``session``."""
+        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self._root))
+        with self._lock:
+            self._by_session.setdefault(session, []).append(folder)
+        timer = threading.Timer(self._keep, shutil.rmtree, (folder,), {"ignore_errors": True})
+        timer.daemon = True
+        timer.start()
+        return folder
+
+    def drop(self, session: str) -> None:
+        """Delete every folder of ``session``."""
+        with self._lock:
+            folders = self._by_session.pop(session, [])
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cancel_message(running: int, waiting: int) -> str:
+    if running:
+        return "Cancelling: the run stops after the current iteration and keeps its image."
+    if waiting:
+        return "Cancelled: the job waiting in the queue will not start."
+    return "Nothing to cancel."
+
+
+def build_app(settings: WebSettings, root: Path | None = None) -> gr.Blocks:
     """The page as a ``gr.Blocks``, not yet queued or launched (see :func:`launch`).
 
     Args:
         settings: The server's caps and queue size (``host`` and ``port`` are not used here).
+        root: The folder, owned by the server's user, where the jobs' files go (in
+            folders of their own); it must be Gradio's temp dir (``GRADIO_TEMP_DIR``)
+            for the page to serve them. Default: that temp dir.
+
+    The ``gr.Blocks`` returned has the server's :class:`~stylegram.web.job.JobBoard`
+    as its ``jobs`` attribute.
     """
     device_slot = threading.BoundedSemaphore(settings.concurrency)
-    stops: dict[str, threading.Event] = {}  # session -> its job's stop flag
+    jobs = JobBoard()
+    keep = settings.keep_minutes * 60
+    folders = _Folders(root or Path(gr.utils.get_upload_folder()), keep)
 
-    with gr.Blocks(title="stylegram", delete_cache=_KEEP_FILES) as page:
+    with gr.Blocks(title="stylegram", delete_cache=(max(60, keep // 4), keep)) as page:
         gr.Markdown(
             "# stylegram\nPaint a photo in the style of a painting: neural style transfer "
             "(Gatys, Ecker & Bethge, CVPR 2016). Upload a content image and one or more style "
@@ -290,62 +350,76 @@ def build_app(settings: WebSettings) -> gr.Blocks:
             with gr.Column():
                 with gr.Row():
                     start = gr.Button("Start", variant="primary", elem_id="start")
-                    cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
+                    cancel = gr.Button("Cancel", variant="stop", elem_id="cancel", interactive=False)
                 notice = gr.Markdown(elem_id="notice")
                 progress = gr.HTML(_done_html("Ready."), elem_id="progress")
                 preview = gr.Image(label="Preview", interactive=False, format="png", elem_id="preview", height=420)
                 result_file = gr.File(label="Result (PNG, settings in its metadata)", elem_id="result-file")
                 figure_file = gr.File(label="Comparison figure", elem_id="figure-file")
 
-        def enqueue(request: gr.Request) -> tuple[str, str]:
-            stops[request.session_hash] = threading.Event()
-            return "", _done_html("Waiting in the queue…")
+        def enqueue(request: gr.Request) -> tuple[str, str, Any]:
+            jobs.submit(request.session_hash)
+            return "", _done_html("Waiting in the queue…"), gr.update(interactive=True)
 
         def cancel_job(request: gr.Request) -> str:
-            stop = stops.get(request.session_hash)
-            if stop is None:
-                return "Nothing to cancel."
-            stop.set()
-            return "Cancelling: the run stops after the current iteration and keeps its image."
+            return _cancel_message(*jobs.cancel(request.session_hash))
 
-        def forget_session(request: gr.Request) -> None:
-            stops.pop(request.session_hash, None)  # a job still queued when its tab closed
+        def idle(request: gr.Request) -> Any:
+            running, waiting = jobs.state(request.session_hash)
+            return gr.update(interactive=bool(running or waiting))
+
+        def end_session(request: gr.Request) -> None:
+            jobs.forget(request.session_hash)
+            folders.drop(request.session_hash)
 
         def run_job(request: gr.Request, content: str | None, styles: list[Any] | None, *values: Any) -> Iterator[Any]:
             session = request.session_hash
-            stop = stops.setdefault(session, threading.Event())
+            stop = jobs.begin(session)
             try:
-                yield from _job(settings, form, device_slot, stop, content, styles, values)
+                yield from _job(settings, form, device_slot, stop, folders.new(session), content, styles, values)
             finally:
-                if stops.get(session) is stop:
-                    del stops[session]
+                jobs.end(session, stop)
 
         use_examples.click(
             lambda: (str(examples.CONTENT), [str(examples.STYLE)]), None, [content, styles], queue=False
         )
-        start.click(enqueue, None, [notice, progress], queue=False).then(
+        start.click(enqueue, None, [notice, progress, cancel], queue=False).then(
             run_job,
             [content, styles, *form.components],
             [progress, preview, result_file, figure_file],
             concurrency_limit=settings.concurrency,
             concurrency_id="device",
             show_progress="minimal",
-        )
+        ).then(idle, None, cancel, queue=False)
         cancel.click(cancel_job, None, notice, queue=False)
-        page.unload(forget_session)
+        page.unload(end_session)
+    page.jobs = jobs  # type: ignore[attr-defined]
     return page
 
 
-def launch(settings: WebSettings) -> gr.Blocks:
+def launch(settings: WebSettings, auth: tuple[str, str] | None = None) -> gr.Blocks:
     """Serve the page in background threads; returns at once.
+
+    Every file of the server (uploads, previews, results) lives under a fresh folder
+    that only the server's user can open (``tempfile.mkdtemp``, mode 0700), made
+    Gradio's temp dir (``GRADIO_TEMP_DIR`` of this process); files that other
+    programs put in the shared ``/tmp/gradio`` are neither served nor accepted. The
+    folder is deleted when the process exits.
 
     The returned ``gr.Blocks`` has the page's address in ``local_url``; stop the
     server with its ``close()``, or wait on it with ``block_thread()`` (until Ctrl+C).
 
+    Args:
+        settings: The server's address, caps and queue.
+        auth: ``(user, password)`` to require Gradio's login page, or ``None``.
+
     Raises:
         OSError: The address cannot be listened on (e.g. the port is taken).
     """
-    page = build_app(settings)
+    root = Path(tempfile.mkdtemp(prefix="stylegram-web-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(root)  # read by Gradio when the page and its routes are built
+    page = build_app(settings, root)
     page.queue(default_concurrency_limit=settings.concurrency)
     page.launch(
         server_name=settings.host,
@@ -353,10 +427,12 @@ def launch(settings: WebSettings) -> gr.Blocks:
         prevent_thread_lock=True,
         max_file_size=settings.max_upload_bytes,
         allowed_paths=[str(examples.FOLDER)],
+        auth=auth,
         quiet=True,
         show_error=False,  # expected errors are gr.Error, shown anyway; others would leak internals
         ssr_mode=False,  # no Node.js server: the page is served by Python alone
         footer_links=[],
         css=_CSS,
     )
+    page.files_root = root  # type: ignore[attr-defined]
     return page
