@@ -304,7 +304,10 @@ def web_command(debug: bool, **settings: Any) -> None:
     except StylegramError as error:
         _fail(error, debug)
     if auth is None and not web_settings.loopback:
-        click.echo("stylegram: warning: no login (--allow-unauthenticated): anyone who can reach the port may use the page", err=True)
+        click.echo(
+            "stylegram: warning: no login (--allow-unauthenticated): anyone who can reach the port may use the page",
+            err=True,
+        )
     where = f"http://{web_settings.host}:{page.server_port}/" if not web_settings.loopback else page.local_url
     login = f", login as {auth[0]}" if auth else ""
     click.echo(f"stylegram: serving the page at {where}{login} (Ctrl+C to stop)", err=True)

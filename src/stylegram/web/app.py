@@ -211,8 +211,8 @@ def _job(
     styles: list[Any] | None,
     values: tuple[Any, ...],
 ) -> Iterator[tuple[Any, ...]]:
-    """One visitor's run, as the outputs (progress, preview, result file, figure file);
-    its downloads are written into ``folder``.
+    """One visitor's run, as the outputs (progress, preview, result file, figure file)
+    and whether the job has ended with that update; its downloads are written into ``folder``.
 
     Raises:
         gr.Error: Bad input, or a failed run (the message is shown on the page).
@@ -221,35 +221,35 @@ def _job(
     try:
         config, inputs = _prepare(settings, form, content, styles, values)
     except gr.Error:
-        yield _done_html("Nothing is running: the job was refused (see the message)."), skip, skip, skip
+        yield _done_html("Nothing is running: the job was refused (see the message)."), skip, skip, skip, True
         raise
     try:
         width, height = inputs.size
-        yield _progress_html(None, f"Starting: {width}×{height} px, {config.steps} iterations…"), None, None, None
+        yield _progress_html(None, f"Starting: {width}×{height} px, {config.steps} iterations…"), None, None, None, False
         with closing(stream(inputs, config, stop=stop, device_slot=device_slot)) as updates:
             try:
                 for update in updates:
                     if update.result is None:
                         note = "Loading the network / waiting for the device…"
                         preview = update.preview if update.preview is not None else skip
-                        yield _progress_html(update.event, note), preview, skip, skip
+                        yield _progress_html(update.event, note), preview, skip, skip, False
                     else:
                         result = update.result
                         files = _write_downloads(folder, inputs, config, result.image, result.steps, result.metadata())
-                        yield _done_html(f"Done: {result.steps} iterations in {result.seconds:.1f} s."), result.image, *files
+                        yield _done_html(f"Done: {result.steps} iterations in {result.seconds:.1f} s."), result.image, *files, True
             except Cancelled as error:
                 if error.partial is None:
-                    yield _done_html("Cancelled before it started."), skip, skip, skip
+                    yield _done_html("Cancelled before it started."), skip, skip, skip, True
                     return
                 files = _kept(folder, inputs, config, error.partial, error.step)
                 summary = f"Cancelled after {error.step} of {config.steps} iterations: the image so far is kept."
-                yield _done_html(summary), error.partial, *files
+                yield _done_html(summary), error.partial, *files, True
             except StylegramError as error:
                 if error.partial is not None:  # e.g. the loss diverged: keep the last good image
                     files = _kept(folder, inputs, config, error.partial, getattr(error, "step", 0))
-                    yield _done_html("Stopped early: the last good image is kept."), error.partial, *files
+                    yield _done_html("Stopped early: the last good image is kept."), error.partial, *files, True
                 else:
-                    yield _done_html("Nothing is running: the run failed (see the message)."), skip, skip, skip
+                    yield _done_html("Nothing is running: the run failed (see the message)."), skip, skip, skip, True
                 raise _error(_page_message(error)) from None
     except gr.Error:
         raise
@@ -364,10 +364,6 @@ def build_app(settings: WebSettings, root: Path | None = None) -> gr.Blocks:
         def cancel_job(request: gr.Request) -> str:
             return _cancel_message(*jobs.cancel(request.session_hash))
 
-        def idle(request: gr.Request) -> Any:
-            running, waiting = jobs.state(request.session_hash)
-            return gr.update(interactive=bool(running or waiting))
-
         def end_session(request: gr.Request) -> None:
             jobs.forget(request.session_hash)
             folders.drop(request.session_hash)
@@ -376,7 +372,9 @@ def build_app(settings: WebSettings, root: Path | None = None) -> gr.Blocks:
             session = request.session_hash
             stop = jobs.begin(session)
             try:
-                yield from _job(settings, form, device_slot, stop, folders.new(session), content, styles, values)
+                for *outputs, ended in _job(settings, form, device_slot, stop, folders.new(session), content, styles, values):
+                    others = ended and sum(jobs.state(session)) > 1  # a second Start of this page waits
+                    yield (*outputs, gr.update(interactive=bool(others)) if ended else gr.skip())
             finally:
                 jobs.end(session, stop)
 
@@ -386,11 +384,11 @@ def build_app(settings: WebSettings, root: Path | None = None) -> gr.Blocks:
         start.click(enqueue, None, [notice, progress, cancel], queue=False).then(
             run_job,
             [content, styles, *form.components],
-            [progress, preview, result_file, figure_file],
+            [progress, preview, result_file, figure_file, cancel],
             concurrency_limit=settings.concurrency,
             concurrency_id="device",
             show_progress="minimal",
-        ).then(idle, None, cancel, queue=False)
+        )
         cancel.click(cancel_job, None, notice, queue=False)
         page.unload(end_session)
     page.jobs = jobs  # type: ignore[attr-defined]

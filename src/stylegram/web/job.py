@@ -175,6 +175,11 @@ class JobBoard:
         with self._lock:
             return len(self._running.get(session, [])), len(self._waiting.get(session, []))
 
+    def busy(self) -> int:
+        """How many jobs run now, over all sessions."""
+        with self._lock:
+            return sum(len(flags) for flags in self._running.values())
+
     def cancel(self, session: str) -> tuple[int, int]:
         """Set the flag of every job of ``session``; returns ``(running, waiting)``
         as they were: running jobs stop after their current iteration, waiting ones
