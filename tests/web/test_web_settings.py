@@ -98,3 +98,24 @@ def test_a_login_without_a_password_is_refused(settings, message):
     with pytest.raises(OptionError) as raised:
         WebSettings(**settings).credentials({})
     assert raised.value.render(flag).startswith(message)
+
+
+def test_an_exposed_host_starts_only_with_the_explicit_flag_and_says_so():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "stylegram", "web", "--host", "0.0.0.0", "--port", str(port),
+               "--allow-unauthenticated"]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in server.stderr:  # until the start-up line (or the process ends)
+            lines.append(line)
+            if "serving the page at" in line:
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    text = "".join(lines)
+    assert "warning: no login (--allow-unauthenticated): anyone who can reach the port may use the page" in text
+    assert f"serving the page at http://0.0.0.0:{port}/ (Ctrl+C to stop)" in text
