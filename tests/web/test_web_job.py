@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stylegram import StyleConfig, api
-from stylegram.errors import Interrupted
+from stylegram.errors import Cancelled
 from stylegram.web.job import stream
 
 from stylegram.examples import FOLDER as EXAMPLES
@@ -36,7 +36,7 @@ def test_stop_ends_the_run_with_the_image_so_far(inputs_and_config):
     config = config.with_options(steps=500)
     stop = threading.Event()
     seen = []
-    with pytest.raises(Interrupted) as raised:
+    with pytest.raises(Cancelled) as raised:
         for update in stream(inputs, config, stop=stop):
             if update.event is not None:
                 seen.append(update.event.step)
@@ -45,11 +45,39 @@ def test_stop_ends_the_run_with_the_image_so_far(inputs_and_config):
     assert raised.value.partial is not None and raised.value.partial.size == inputs.size
 
 
+class _Slot:
+    """A device slot that records when it is taken and that the test opens by hand."""
+
+    def __init__(self) -> None:
+        self.open, self.taken = threading.Event(), threading.Event()
+
+    def __enter__(self) -> None:
+        self.taken.set()
+        self.open.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 def test_a_run_waits_for_the_device_slot(inputs_and_config):
     inputs, config = inputs_and_config
-    slot = threading.Semaphore(1)
-    slot.acquire()
+    slot = _Slot()
     updates = stream(inputs, config, stop=threading.Event(), device_slot=slot, heartbeat=0.05)
-    assert next(updates).event is None  # a heartbeat: nothing can run while the slot is held
-    slot.release()
+    first = next(updates)
+    assert slot.taken.wait(10) and first.event is None  # waiting on the slot: no iteration yet
+    for _ in range(3):
+        assert next(updates).event is None  # still nothing while the slot is closed
+    slot.open.set()
     assert list(updates)[-1].result is not None
+
+
+def test_a_job_stopped_while_it_waits_never_starts(inputs_and_config):
+    inputs, config = inputs_and_config
+    slot, stop = _Slot(), threading.Event()
+    updates = stream(inputs, config, stop=stop, device_slot=slot, heartbeat=0.05)
+    next(updates)
+    stop.set()
+    slot.open.set()
+    with pytest.raises(Cancelled) as raised:
+        list(updates)
+    assert raised.value.partial is None and raised.value.step == 0

@@ -14,6 +14,7 @@ from stylegram.config import flag
 from stylegram.cli import main
 from stylegram.errors import OptionError
 from stylegram.web import WebSettings
+from stylegram.web.settings import PASSWORD_VARIABLE
 
 
 def test_defaults_are_loopback_and_documented_caps():
@@ -35,7 +36,7 @@ def test_out_of_range_setting_names_the_option(overrides, option):
 
 
 def test_web_help_lists_every_setting_with_its_default():
-    result = CliRunner().invoke(main, ["web", "--help"])
+    result = CliRunner().invoke(main, ["web", "--help"], terminal_width=200)
     assert result.exit_code == 0
     for f in fields(WebSettings):
         assert "--" + f.name.replace("_", "-") in result.output
@@ -62,3 +63,35 @@ def test_taken_port_exits_2_with_the_address():
         result = CliRunner().invoke(main, ["web", "--port", str(port)])
     assert result.exit_code == 2
     assert f"stylegram: error: cannot serve on 127.0.0.1:{port} (" in result.output
+
+
+def test_serving_beyond_loopback_needs_a_password_or_the_explicit_flag(monkeypatch, tmp_path):
+    monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+    with pytest.raises(OptionError) as raised:
+        WebSettings(host="0.0.0.0")
+    assert raised.value.field == "host"
+    assert raised.value.render(flag).startswith("--host: 0.0.0.0 serves the page beyond this machine; set a password")
+    assert "--allow-unauthenticated" in raised.value.render(flag)
+    assert WebSettings(host="0.0.0.0", allow_unauthenticated=True).password() is None
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\nignored\n")
+    assert WebSettings(host="0.0.0.0", password_file=str(secret)).password() == "s3cret"
+    monkeypatch.setenv(PASSWORD_VARIABLE, "from-env")
+    assert WebSettings(host="0.0.0.0").password() == "from-env"
+    assert WebSettings(host="::1").loopback and WebSettings(host="localhost").loopback
+
+
+def test_the_cli_refuses_an_exposed_server_without_a_password(monkeypatch):
+    monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+    result = CliRunner().invoke(main, ["web", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "stylegram: error: --host: 0.0.0.0 serves the page beyond this machine" in result.output
+
+
+def test_an_unreadable_password_file_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    with pytest.raises(OptionError, match=r"^password_file: the first line of .*empty is empty"):
+        WebSettings(password_file=str(empty)).password()
+    with pytest.raises(OptionError, match=r"^password_file: cannot read .*missing"):
+        WebSettings(password_file=str(tmp_path / "missing")).password()

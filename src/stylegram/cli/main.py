@@ -258,15 +258,18 @@ def _plural(count: int, noun: str) -> str:
 def _web_options(command: Any) -> Any:
     """Decorate a click command with one option per ``WebSettings`` field."""
     for f in reversed(fields(WebSettings)):
-        option = click.option(
-            flag(f.name),
-            f.name,
-            type=type(f.default),
-            default=f.default,
-            show_default=True,
-            metavar=f.metadata["metavar"],
-            help=f.metadata["help"],
-        )
+        if isinstance(f.default, bool):
+            option = click.option(flag(f.name), f.name, is_flag=True, default=f.default, help=f.metadata["help"])
+        else:
+            option = click.option(
+                flag(f.name),
+                f.name,
+                type=type(f.default),
+                default=f.default,
+                show_default=bool(f.default),
+                metavar=f.metadata["metavar"],
+                help=f.metadata["help"],
+            )
         command = option(command)
     return command
 
@@ -283,7 +286,9 @@ def web_command(debug: bool, **settings: Any) -> None:
     pip install 'stylegram[web]').
 
     Jobs are queued (--concurrency at a time) and every upload and setting is
-    checked against the caps below. Stop the server with Ctrl+C.
+    checked against the caps below. A --host beyond loopback needs a password
+    ($STYLEGRAM_WEB_PASSWORD or --password-file) or --allow-unauthenticated.
+    Stop the server with Ctrl+C.
     """
     try:
         web_settings = WebSettings(**settings)
@@ -299,5 +304,17 @@ def web_command(debug: bool, **settings: Any) -> None:
             raise StylegramError(f"cannot serve on {web_settings.host}:{web_settings.port} ({error})") from None
     except StylegramError as error:
         _fail(error, debug)
-    click.echo(f"stylegram: serving the page at {page.local_url} (Ctrl+C to stop)", err=True)
+    host = web_settings.host
+    where = (
+        f"on every interface, port {web_settings.port} (http://<this machine's address>:{web_settings.port})"
+        if host in ("0.0.0.0", "::")
+        else f"at http://{f'[{host}]' if ':' in host else host}:{web_settings.port}"
+    )
+    if web_settings.password():
+        login = f"with a login (user {web_settings.user})"
+    elif web_settings.loopback:
+        login = "for this machine only, no password"
+    else:
+        login = "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)"
+    click.echo(f"stylegram: serving the page {where}, {login} (Ctrl+C to stop)", err=True)
     page.block_thread()

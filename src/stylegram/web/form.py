@@ -93,7 +93,11 @@ class ConfigForm:
             if layer is None:
                 given[name] = value
             else:
-                given[name] = given.get(name, ()) + ((layer, float(value)),)
+                try:
+                    weight = float(value)
+                except (TypeError, ValueError):
+                    raise OptionError(f"{label(name)} {layer}: '{value}' is not a number", name) from None
+                given[name] = given.get(name, ()) + ((layer, weight),)
         if any(name == "style_layers" for name, _ in self._slots) and "style_layers" not in given:
             given["style_layers"] = ()  # every layer emptied: let the config say so
         try:

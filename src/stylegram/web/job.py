@@ -4,9 +4,10 @@ The engine runs synchronously and reports through its callback
 (:class:`~stylegram.events.ProgressEvent`). :func:`stream` runs
 :func:`stylegram.api.run` in a worker thread, passes the events through a
 :class:`queue.Queue` and yields them, so that a front end (the Gradio page) can
-show them while the run goes on. Setting ``stop`` makes the callback raise
-``KeyboardInterrupt`` in the worker, which the engine turns into
-:class:`~stylegram.errors.Interrupted` carrying the best image so far. No gradio here.
+show them while the run goes on. ``stop`` is handed to the engine as its stop
+signal: once set, the run ends after its current iteration with
+:class:`~stylegram.errors.Cancelled` carrying the best image so far (nothing raises
+``KeyboardInterrupt`` in a worker thread). No gradio here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from PIL import Image
 
 from .. import api
 from ..config import StyleConfig
-from ..errors import Interrupted
+from ..errors import Cancelled
 from ..events import ProgressEvent
 
 __all__ = ["Update", "stream"]
@@ -77,7 +78,7 @@ def stream(
         :class:`Update` objects; the last one carries the result.
 
     Raises:
-        Interrupted: ``stop`` was set; ``partial`` holds the best image so far
+        Cancelled: ``stop`` was set; ``partial`` holds the best image so far
             (``None`` when the run had not started).
         StylegramError: Any error of :func:`stylegram.api.run`.
     """
@@ -85,8 +86,6 @@ def stream(
     last_preview = [-preview_interval]
 
     def on_event(event: ProgressEvent) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt  # the engine answers with Interrupted(partial=...)
         now = time.monotonic()
         preview = None
         if now - last_preview[0] >= preview_interval or event.step == event.total_steps:
@@ -97,8 +96,8 @@ def stream(
         try:
             with device_slot or nullcontext():
                 if stop.is_set():
-                    raise Interrupted("stopped before it started", 0)
-                result = api.run(None, None, config, callback=on_event, inputs=inputs)  # type: ignore[arg-type]
+                    raise Cancelled("cancelled before it started", 0)
+                result = api.run(None, None, config, callback=on_event, inputs=inputs, stop=stop)  # type: ignore[arg-type]
             items.put((_FINISHED, result))
         except BaseException as error:  # noqa: BLE001 - handed over to the consumer thread
             items.put((_FINISHED, error))
