@@ -23,9 +23,11 @@ folder (and the bundled examples) are served or accepted as inputs.
 
 from __future__ import annotations
 
+import atexit
 import html
 import logging
 import os
+import time
 import shutil
 import tempfile
 import threading
@@ -72,6 +74,7 @@ def _private_cache() -> Path:
     ``/tmp/gradio`` are then neither served nor accepted as inputs."""
     root = Path(tempfile.mkdtemp(prefix="stylegram-web-", dir=os.environ.get("GRADIO_TEMP_DIR")))
     os.environ["GRADIO_TEMP_DIR"] = str(root)  # Gradio reads it on each request
+    atexit.register(shutil.rmtree, root, True)  # nothing of the visitors outlives the server
     return root
 
 
@@ -90,8 +93,9 @@ class _Visitors:
     makes two); closing the page cancels them and deletes their folders.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, keep_seconds: float) -> None:
         self.root = root
+        self.keep_seconds = keep_seconds
         self.lock = threading.Lock()
         self.jobs: dict[str, list[_Job]] = {}
         self.folders: dict[str, list[Path]] = {}
@@ -134,9 +138,14 @@ class _Visitors:
             return bool(self.jobs.get(session))
 
     def folder(self, session: str) -> Path:
-        """A new 0700 folder for one job's files."""
-        (self.root / "jobs").mkdir(mode=0o700, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(dir=self.root / "jobs"))
+        """A new 0700 folder for one job's files; job folders older than the keep
+        time (of pages never closed) go first."""
+        jobs = self.root / "jobs"
+        jobs.mkdir(mode=0o700, exist_ok=True)
+        for old in jobs.iterdir():
+            if time.time() - old.stat().st_mtime > self.keep_seconds:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=jobs))
         with self.lock:
             self.folders.setdefault(session, []).append(folder)
         return folder
@@ -366,8 +375,8 @@ def build_app(settings: WebSettings, root: Path) -> gr.Blocks:
             are made in it.
     """
     device_slot = threading.BoundedSemaphore(settings.concurrency)
-    visitors = _Visitors(root)
     keep = settings.keep_minutes * 60
+    visitors = _Visitors(root, keep)
     # Gradio's clean-up of uploads, previews and downloads: (how often it runs, how
     # old a file must be to go), in seconds.
     with gr.Blocks(title="stylegram", delete_cache=(min(600, max(1, int(keep / 4))), int(keep))) as page:
