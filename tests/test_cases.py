@@ -132,8 +132,8 @@ def test_c05_weight_count_mismatch_rejected(cases, cli, tmp_path):
     out = previous(tmp_path / "out.png")
     styles = [cases / n for n in ("c05_style_a_rgb_640x480.jpg", "c05_style_b_rgba_200x300.png", "c05_style_c_gray_97x333.png")]
     result = cli(cases / CONTENT, *styles, "-o", out, "--style-blend-weights", "0.5,0.3")
-    rejected(result, r"--style-blend-weights: there are 3 style images but 2 weights", out)
-    with pytest.raises(OptionError, match="there are 3 style images but 2 weights"):
+    rejected(result, r"--style-blend-weights: 3 style images but 2 weights", out)
+    with pytest.raises(OptionError, match="3 style images but 2 weights"):
         api.load_inputs(cases / CONTENT, styles, StyleConfig(style_blend_weights=(0.5, 0.3)))
 
 

@@ -47,7 +47,7 @@ def test_a_message_names_every_setting_it_mentions_by_the_front_ends_spelling():
 def test_blend_weights_normalized_and_counted():
     config = StyleConfig(style_blend_weights="2,1,1")
     assert config.blend_weights(3) == (0.5, 0.25, 0.25)
-    with pytest.raises(OptionError, match="there are 2 style images but 3 weights"):
+    with pytest.raises(OptionError, match="2 style images but 3 weights"):
         config.blend_weights(2)
     assert StyleConfig().blend_weights(4) == (0.25,) * 4
 

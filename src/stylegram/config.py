@@ -199,7 +199,13 @@ class OptimizerSettings(_Settings):
         "chosen from --size (see the README).",
         "PX,PX,...",
     )
-    optimizer: str = option_field("lbfgs", "Optimizer.", "NAME", OPTIMIZERS)
+    optimizer: str = option_field(
+        "lbfgs",
+        "Optimizer: lbfgs (L-BFGS, the best picture in the fewest iterations) or adam "
+        "(Adam: more iterations for the same picture, but less memory at large sizes).",
+        "NAME",
+        OPTIMIZERS,
+    )
     lr: float | None = option_field(
         None,
         "Learning rate: Adam's step in image units (pixel values 0-1), default "
@@ -339,8 +345,8 @@ class LossSettings(_Settings):
         """
         if self.style_blend_weights is not None and len(self.style_blend_weights) != count:
             raise OptionError(
-                f"{{style_blend_weights}}: there are {count} style images but "
-                f"{len(self.style_blend_weights)} weights",
+                f"{{style_blend_weights}}: {_count(count, 'style image')} but "
+                f"{_count(len(self.style_blend_weights), 'weight')}",
                 "style_blend_weights",
             )
 
@@ -408,6 +414,11 @@ class StyleConfig(RuntimeSettings, LossSettings, OptimizerSettings):
     def runtime(self) -> RuntimeSettings:
         """Device, precision and seed alone."""
         return self._part(RuntimeSettings)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 style image``, ``3 style images``."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _tuples(value: Any) -> Any:

@@ -75,7 +75,7 @@ def test_checkpoints_have_the_output_size_and_the_content_alpha(tmp_path, small_
         (["--optimizer", "lbgfs"], "--optimizer: unknown value 'lbgfs'; choose one of lbfgs, adam (did you mean 'lbfgs'?)"),
         (["--style-layers", "conv1_1,conv6_1"], "--style-layers: unknown VGG19 layer 'conv6_1'"),
         (["--style-weight", "-3"], "--style-weight: must be a finite number >= 0"),
-        (["--style-blend-weights", "1,2"], "there are 1 style images but 2 weights"),
+        (["--style-blend-weights", "1,2"], "--style-blend-weights: 1 style image but 2 weights"),
         (["--init", "nosie"], "--init: 'nosie' is not content, noise, style or an existing image file (did you mean 'noise'?)"),
     ],
 )

@@ -53,5 +53,16 @@ def test_bad_value_is_reported_with_the_page_label(form):
 
 
 def test_a_layer_weight_that_is_not_a_number_is_a_labelled_message(form):
-    with pytest.raises(OptionError, match=r"^Style layers conv3_1: must be a number, got 'garbage'$"):
+    with pytest.raises(OptionError, match=r"^Style layers conv3_1: 'garbage' is not a number$"):
         form.config(values(form, conv3_1="garbage"))
+
+
+@pytest.mark.parametrize("seed", [10**20, -1])
+def test_a_seed_out_of_range_is_a_labelled_message(form, seed):
+    with pytest.raises(OptionError, match=r"^Seed: must be a whole number from 0 to 2\*\*63-1"):
+        form.config(values(form, Seed=seed))
+
+
+def test_the_optimizer_says_what_each_choice_is_for(form):
+    help_text = {c.label: c.info for c in form.components}["Optimizer"]
+    assert "lbfgs" in help_text and "adam" in help_text and "memory" in help_text

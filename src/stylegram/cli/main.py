@@ -259,14 +259,14 @@ def _web_options(command: Any) -> Any:
     """Decorate a click command with one option per ``WebSettings`` field."""
     for f in reversed(fields(WebSettings)):
         if isinstance(f.default, bool):
-            option = click.option(flag(f.name), f.name, is_flag=True, help=f.metadata["help"])
+            option = click.option(flag(f.name), f.name, is_flag=True, default=f.default, help=f.metadata["help"])
         else:
             option = click.option(
                 flag(f.name),
                 f.name,
                 type=type(f.default),
                 default=f.default,
-                show_default=f.default != "",
+                show_default=bool(f.default),
                 metavar=f.metadata["metavar"],
                 help=f.metadata["help"],
             )
@@ -286,7 +286,9 @@ def web_command(debug: bool, **settings: Any) -> None:
     pip install 'stylegram[web]').
 
     Jobs are queued (--concurrency at a time) and every upload and setting is
-    checked against the caps below. Stop the server with Ctrl+C.
+    checked against the caps below. A --host beyond loopback needs a password
+    ($STYLEGRAM_WEB_PASSWORD or --password-file) or --allow-unauthenticated.
+    Stop the server with Ctrl+C.
     """
     try:
         web_settings = WebSettings(**settings)
@@ -296,19 +298,28 @@ def web_command(debug: bool, **settings: Any) -> None:
             if error.name != "gradio":
                 raise
             raise StylegramError("stylegram web needs gradio: pip install 'stylegram[web]'") from None
-        auth = web_settings.credentials()
         try:
-            page = launch(web_settings, auth)
+            page = launch(web_settings)
         except OSError as error:
             raise StylegramError(f"cannot serve on {web_settings.host}:{web_settings.port} ({error})") from None
     except StylegramError as error:
         _fail(error, debug)
-    if auth is None and not web_settings.loopback:
-        click.echo(
-            "stylegram: warning: no login (--allow-unauthenticated): anyone who can reach the port may use the page",
-            err=True,
-        )
-    where = f"http://{web_settings.host}:{page.server_port}/" if not web_settings.loopback else page.local_url
-    login = f", login as {auth[0]}" if auth else ""
-    click.echo(f"stylegram: serving the page at {where}{login} (Ctrl+C to stop)", err=True)
+    host = web_settings.host
+    where = (
+        f"on every interface, port {web_settings.port} (http://<this machine's address>:{web_settings.port})"
+        if host in ("0.0.0.0", "::")
+        else f"at http://{f'[{host}]' if ':' in host else host}:{web_settings.port}"
+    )
+    if web_settings.password():
+        login = f"with a login (user {web_settings.user})"
+    elif web_settings.loopback:
+        login = "for this machine only, no password"
+    else:
+        login = "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)"
+    click.echo(f"stylegram: serving the page {where}, {login} (Ctrl+C to stop)", err=True)
     page.block_thread()
+
+
+from .batch import batch_command  # noqa: E402 - the batch command's module registers here
+
+main.add_command(batch_command)

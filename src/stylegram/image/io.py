@@ -325,19 +325,19 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _temporary_beside(target: Path) -> tuple[Path, BinaryIO]:
+def _temporary_beside(target: Path, mode: int = 0o666) -> tuple[Path, BinaryIO]:
     """A new, exclusive temporary file in ``target``'s folder, opened for writing.
 
-    It is created with mode 0666, which the kernel reduces by the umask, exactly as a
-    plain ``open()`` of ``target`` would; when ``target`` exists it takes that file's
-    mode instead. Nothing process-wide (such as ``os.umask``) is changed, so other
+    It is created with ``mode`` (0666 by default), which the kernel reduces by the
+    umask, exactly as a plain ``open()`` of ``target`` would; when ``target`` exists it
+    takes that file's mode instead. Nothing process-wide (such as ``os.umask``) is changed, so other
     threads (a web server's) never create files with the wrong mode meanwhile.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         name = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
         try:
-            fd = os.open(name, flags, 0o666)
+            fd = os.open(name, flags, mode)
             break
         except FileExistsError:
             continue
@@ -352,6 +352,7 @@ def write_image(
     *,
     metadata: dict[str, Any] | None = None,
     background: tuple[int, int, int] = BACKGROUND,
+    private: bool = False,
 ) -> Path:
     """Write ``image`` atomically, in the format its extension names.
 
@@ -362,6 +363,8 @@ def write_image(
         metadata: Written as PNG text chunks (values JSON-encoded unless strings);
             ignored for other formats.
         background: RGB 0-255 colour behind transparent pixels in JPEG output.
+        private: Create the file readable and writable by its owner only (0600),
+            e.g. a web visitor's result on a shared machine.
 
     Returns:
         The path written.
@@ -388,7 +391,7 @@ def write_image(
             info.add_text(key, value if isinstance(value, str) else json.dumps(value))
         options["pnginfo"] = info
     try:
-        name, handle = _temporary_beside(target)
+        name, handle = _temporary_beside(target, 0o600 if private else 0o666)
     except OSError as error:
         raise OutputPathError(f"{target}: could not write the image ({error})", str(target)) from None
     try:

@@ -10,9 +10,15 @@ for download.
 Runs go through Gradio's queue: ``WebSettings.concurrency`` of them at a time (one
 by default), the others wait and see their place; a visitor who closes the tab frees
 their job. Every input is checked against the server's caps
-(:class:`~stylegram.web.settings.WebSettings`) and bad input is reported on the page
-of that visitor only. Nothing is loaded from the internet: the page's scripts and
-fonts are served by Gradio itself.
+(:class:`~stylegram.web.settings.WebSettings`) and bad input is reported, as text, on
+the page of that visitor only. Nothing is loaded from the internet: the page's
+scripts and fonts are served by Gradio itself.
+
+Privacy (docs/web.md): Gradio's cache (uploads and everything the page serves) is a
+folder of this server's own, mode 0700, made at start; each job writes its previews,
+result and figure 0600 into a 0700 folder of its own inside it, deleted when the
+visitor's page closes; the rest goes after ``keep_minutes``. Only files in that
+folder (and the bundled examples) are served or accepted as inputs.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ import atexit
 import html
 import logging
 import os
+import time
 import shutil
 import tempfile
 import threading
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -39,7 +46,7 @@ from ..image import output_size, write_image
 from ..image.figure import comparison_figure
 from ._gradio import gradio as gr
 from .form import MAIN_OPTIONS, MORE_OPTIONS, ConfigForm, label
-from .job import JobBoard, stream
+from .job import stream
 from .settings import WebSettings
 
 __all__ = ["build_app", "launch"]
@@ -53,12 +60,104 @@ _CSS = """
 #preview img { width: 100%; height: 100%; object-fit: contain; }
 """
 
-
 def _error(message: str) -> gr.Error:
-    """A message for the visitor's page, shown as text (Gradio renders it as HTML, so
-    file names and values are escaped) until the visitor closes it; the server log
+    """A message for the visitor's page, shown as text (Gradio would render HTML in
+    it: a file named ``<b>x</b>.jpg``), kept on screen until closed; the server log
     stays free of its traceback."""
     return gr.Error(html.escape(message), duration=None, print_exception=False)
+
+
+def _private_cache() -> Path:
+    """Make this server's own Gradio cache: a fresh 0700 folder (in ``$GRADIO_TEMP_DIR``
+    if the owner set one, else the system's temporary folder), and point Gradio at it
+    for the life of this process. Files other programs leave in the shared
+    ``/tmp/gradio`` are then neither served nor accepted as inputs."""
+    root = Path(tempfile.mkdtemp(prefix="stylegram-web-", dir=os.environ.get("GRADIO_TEMP_DIR")))
+    os.environ["GRADIO_TEMP_DIR"] = str(root)  # Gradio reads it on each request
+    atexit.register(shutil.rmtree, root, True)  # nothing of the visitors outlives the server
+    return root
+
+
+@dataclass
+class _Job:
+    """One press of Start: its stop signal, and whether it has started running."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    started: bool = False
+
+
+class _Visitors:
+    """Each browser session's jobs (in the order Start was pressed) and job folders.
+
+    Cancel reaches every job of the session, waiting or running (a double Start
+    makes two); closing the page cancels them and deletes their folders.
+    """
+
+    def __init__(self, root: Path, keep_seconds: float) -> None:
+        self.root = root
+        self.keep_seconds = keep_seconds
+        self.lock = threading.Lock()
+        self.jobs: dict[str, list[_Job]] = {}
+        self.folders: dict[str, list[Path]] = {}
+
+    def enqueue(self, session: str) -> None:
+        with self.lock:
+            self.jobs.setdefault(session, []).append(_Job())
+
+    def claim(self, session: str) -> _Job:
+        """The session's oldest job not yet running (a new one if Start was bypassed)."""
+        with self.lock:
+            jobs = self.jobs.setdefault(session, [])
+            job = next((j for j in jobs if not j.started), None)
+            if job is None:
+                job = _Job()
+                jobs.append(job)
+            job.started = True
+            return job
+
+    def done(self, session: str, job: _Job) -> None:
+        with self.lock:
+            jobs = self.jobs.get(session, [])
+            if job in jobs:
+                jobs.remove(job)
+
+    def cancel(self, session: str) -> str:
+        with self.lock:
+            jobs = self.jobs.get(session, [])
+            for job in jobs:
+                job.stop.set()
+        if not jobs:
+            return "Nothing to cancel."
+        if any(job.started for job in jobs):
+            return "Cancelling: the run stops after the current iteration and keeps its image."
+        return "Cancelled: the job will not start."
+
+    def busy(self, session: str) -> bool:
+        """Whether the session has a job waiting or running (Cancel is active)."""
+        with self.lock:
+            return bool(self.jobs.get(session))
+
+    def folder(self, session: str) -> Path:
+        """A new 0700 folder for one job's files; job folders older than the keep
+        time (of pages never closed) go first."""
+        jobs = self.root / "jobs"
+        jobs.mkdir(mode=0o700, exist_ok=True)
+        for old in jobs.iterdir():
+            if time.time() - old.stat().st_mtime > self.keep_seconds:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=jobs))
+        with self.lock:
+            self.folders.setdefault(session, []).append(folder)
+        return folder
+
+    def forget(self, session: str) -> None:
+        """The page closed: stop its jobs and delete their files."""
+        self.cancel(session)
+        with self.lock:
+            self.jobs.pop(session, None)
+            folders = self.folders.pop(session, [])
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _readable_upload(image: gr.Image) -> gr.Image:
@@ -108,16 +207,6 @@ def _check_pixels(path: str, max_pixels: int) -> None:
         )
 
 
-def _animated(path: str) -> bool:
-    """Whether the image file at ``path`` has more than one frame (an animated GIF,
-    PNG or WebP), read from its header; stylegram paints the first frame only."""
-    try:
-        with Image.open(path) as image:
-            return getattr(image, "n_frames", 1) > 1
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
-
-
 def _prepare(
     settings: WebSettings, form: ConfigForm, content: str | None, styles: list[Any] | None, values: tuple[Any, ...]
 ) -> tuple[StyleConfig, api.Inputs]:
@@ -142,8 +231,6 @@ def _prepare(
             )
         for path in (content, *style_paths):
             _check_pixels(path, settings.max_pixels)
-            if _animated(path):
-                gr.Warning(html.escape(f"{Path(path).name}: an animated image; only its first frame is used."))
         inputs = api.load_inputs(content, style_paths, config)
         if max(inputs.size) > settings.max_size:  # only with an empty size: reduce, do not refuse
             config = config.with_options(size=settings.max_size)
@@ -177,28 +264,30 @@ def _done_html(text: str) -> str:
 def _write_downloads(
     folder: Path, inputs: api.Inputs, config: StyleConfig, image: Image.Image, steps: int, metadata: dict[str, Any]
 ) -> tuple[str, str]:
-    """Write the result PNG and the comparison figure into ``folder``, readable by the
-    server's user only (0600); returns their paths."""
+    """Write the result PNG and the comparison figure (0600) into the job's ``folder``;
+    returns their paths."""
     stem = Path(inputs.content.name).stem
+    result = write_image(folder / f"{stem}-stylegram.png", image, metadata=metadata, private=True)
     width, height = image.size
     title = (
         f"stylegram {__version__}: {width}x{height} px, {steps} iterations, "
         f"style weight {config.style_weight:g}, {config.optimizer}"
     )
     figure = comparison_figure(inputs.content.rgb, [s.composited() for s in inputs.styles], image, title)
-    paths = (
-        write_image(folder / f"{stem}-stylegram.png", image, metadata=metadata),
-        write_image(folder / f"{stem}-comparison.png", figure),
-    )
-    for path in paths:
-        os.chmod(path, 0o600)
-    return str(paths[0]), str(paths[1])
+    return str(result), str(write_image(folder / f"{stem}-comparison.png", figure, private=True))
 
 
-def _kept(folder: Path, inputs: api.Inputs, config: StyleConfig, image: Image.Image, steps: int) -> tuple[str, str]:
-    """The downloads of a run that did not finish, with ``finished: false`` metadata."""
-    metadata = api.run_metadata(config, steps, image.size, finished=False, inputs=inputs.record)
-    return _write_downloads(folder, inputs, config, image, steps, metadata)
+def _animated(inputs: api.Inputs) -> list[str]:
+    """The names of the inputs that are animations (only their first frame is used)."""
+    names = []
+    for image in (inputs.content, *inputs.styles):
+        try:
+            with Image.open(image.name) as opened:
+                if getattr(opened, "n_frames", 1) > 1:
+                    names.append(Path(image.name).name)
+        except (OSError, ValueError):
+            continue
+    return names
 
 
 def _job(
@@ -211,45 +300,63 @@ def _job(
     styles: list[Any] | None,
     values: tuple[Any, ...],
 ) -> Iterator[tuple[Any, ...]]:
-    """One visitor's run, as the outputs (progress, preview, result file, figure file)
-    and whether the job has ended with that update; its downloads are written into ``folder``.
+    """One visitor's run, as the outputs (progress, preview, result file, figure file).
+
+    Every file of the job is written 0600 into ``folder`` (the previews too), so the
+    page serves them from there without copies.
 
     Raises:
         gr.Error: Bad input, or a failed run (the message is shown on the page).
     """
     skip = gr.skip()
     try:
-        config, inputs = _prepare(settings, form, content, styles, values)
-    except gr.Error:
-        yield _done_html("Nothing is running: the job was refused (see the message)."), skip, skip, skip, True
-        raise
-    try:
+        try:
+            config, inputs = _prepare(settings, form, content, styles, values)
+        except gr.Error as error:
+            yield _done_html("Not started: see the message."), skip, skip, skip
+            raise error
+        if stop.is_set():  # cancelled while it waited: leave the page's last results as they are
+            yield _done_html("Cancelled before it started."), skip, skip, skip
+            return
         width, height = inputs.size
-        yield _progress_html(None, f"Starting: {width}×{height} px, {config.steps} iterations…"), None, None, None, False
+        note = f"Starting: {width}×{height} px, {config.steps} iterations…"
+        animated = _animated(inputs)
+        if animated:
+            gr.Warning(html.escape(f"{', '.join(animated)}: animated; only the first frame is used."), duration=None)
+            note += f" ({', '.join(animated)}: first frame only)"
+        yield _progress_html(None, note), None, None, None
         with closing(stream(inputs, config, stop=stop, device_slot=device_slot)) as updates:
+            previews = 0
             try:
                 for update in updates:
                     if update.result is None:
-                        note = "Loading the network / waiting for the device…"
-                        preview = update.preview if update.preview is not None else skip
-                        yield _progress_html(update.event, note), preview, skip, skip, False
+                        preview: Any = skip
+                        if update.preview is not None and folder.is_dir():
+                            previews += 1
+                            preview = str(write_image(folder / f"preview-{previews:05d}.png", update.preview, private=True))
+                        yield _progress_html(update.event, "Loading the network / waiting for the device…"), preview, skip, skip
                     else:
                         result = update.result
                         files = _write_downloads(folder, inputs, config, result.image, result.steps, result.metadata())
-                        yield _done_html(f"Done: {result.steps} iterations in {result.seconds:.1f} s."), result.image, *files, True
+                        yield _done_html(f"Done: {result.steps} iterations in {result.seconds:.1f} s."), files[0], *files
             except Cancelled as error:
                 if error.partial is None:
-                    yield _done_html("Cancelled before it started."), skip, skip, skip, True
+                    yield _done_html("Cancelled before it started."), skip, skip, skip
                     return
-                files = _kept(folder, inputs, config, error.partial, error.step)
+                if not folder.is_dir():  # the page was closed: nobody to give it to
+                    return
+                metadata = api.run_metadata(config, error.step, error.partial.size, finished=False, inputs=inputs.record)
+                files = _write_downloads(folder, inputs, config, error.partial, error.step, metadata)
                 summary = f"Cancelled after {error.step} of {config.steps} iterations: the image so far is kept."
-                yield _done_html(summary), error.partial, *files, True
+                yield _done_html(summary), files[0], *files
             except StylegramError as error:
-                if error.partial is not None:  # e.g. the loss diverged: keep the last good image
-                    files = _kept(folder, inputs, config, error.partial, getattr(error, "step", 0))
-                    yield _done_html("Stopped early: the last good image is kept."), error.partial, *files, True
+                if error.partial is not None and folder.is_dir():  # e.g. the loss diverged: keep the last good image
+                    step = getattr(error, "step", 0)
+                    metadata = api.run_metadata(config, step, error.partial.size, finished=False, inputs=inputs.record)
+                    files = _write_downloads(folder, inputs, config, error.partial, step, metadata)
+                    yield _done_html("Stopped early: the last good image is kept."), files[0], *files
                 else:
-                    yield _done_html("Nothing is running: the run failed (see the message)."), skip, skip, skip, True
+                    yield _done_html("Stopped: see the message."), skip, skip, skip
                 raise _error(_page_message(error)) from None
     except gr.Error:
         raise
@@ -258,63 +365,21 @@ def _job(
         raise _error(f"The run failed ({type(error).__name__}: {error}).") from None
 
 
-class _Folders:
-    """The private folders of the visitors' jobs, under the server's file root.
-
-    Each job gets a fresh 0700 folder; a session's folders are deleted when the
-    session ends (:meth:`drop`), and each one at the latest ``keep`` seconds after
-    it was made.
-    """
-
-    def __init__(self, root: Path, keep: float) -> None:
-        self._root, self._keep = root, keep
-        self._lock = threading.Lock()
-        self._by_session: dict[str, list[Path]] = {}
-
-    def new(self, session: str) -> Path:
-        """A new empty folder (mode 0700) for a job of ``session``."""
-        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self._root))
-        with self._lock:
-            self._by_session.setdefault(session, []).append(folder)
-        timer = threading.Timer(self._keep, shutil.rmtree, (folder,), {"ignore_errors": True})
-        timer.daemon = True
-        timer.start()
-        return folder
-
-    def drop(self, session: str) -> None:
-        """Delete every folder of ``session``."""
-        with self._lock:
-            folders = self._by_session.pop(session, [])
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _cancel_message(running: int, waiting: int) -> str:
-    if running:
-        return "Cancelling: the run stops after the current iteration and keeps its image."
-    if waiting:
-        return "Cancelled: the job waiting in the queue will not start."
-    return "Nothing to cancel."
-
-
-def build_app(settings: WebSettings, root: Path | None = None) -> gr.Blocks:
+def build_app(settings: WebSettings, root: Path) -> gr.Blocks:
     """The page as a ``gr.Blocks``, not yet queued or launched (see :func:`launch`).
 
     Args:
-        settings: The server's caps and queue size (``host`` and ``port`` are not used here).
-        root: The folder, owned by the server's user, where the jobs' files go (in
-            folders of their own); it must be Gradio's temp dir (``GRADIO_TEMP_DIR``)
-            for the page to serve them. Default: that temp dir.
-
-    The ``gr.Blocks`` returned has the server's :class:`~stylegram.web.job.JobBoard`
-    as its ``jobs`` attribute.
+        settings: The server's caps, queue size and how long files are kept
+            (``host``, ``port`` and the login are not used here).
+        root: The server's private Gradio cache (see :func:`launch`); job folders
+            are made in it.
     """
     device_slot = threading.BoundedSemaphore(settings.concurrency)
-    jobs = JobBoard()
     keep = settings.keep_minutes * 60
-    folders = _Folders(root or Path(gr.utils.get_upload_folder()), keep)
-
-    with gr.Blocks(title="stylegram", delete_cache=(max(60, keep // 4), keep)) as page:
+    visitors = _Visitors(root, keep)
+    # Gradio's clean-up of uploads, previews and downloads: (how often it runs, how
+    # old a file must be to go), in seconds.
+    with gr.Blocks(title="stylegram", delete_cache=(min(600, max(1, int(keep / 4))), int(keep))) as page:
         gr.Markdown(
             "# stylegram\nPaint a photo in the style of a painting: neural style transfer "
             "(Gatys, Ecker & Bethge, CVPR 2016). Upload a content image and one or more style "
@@ -358,79 +423,76 @@ def build_app(settings: WebSettings, root: Path | None = None) -> gr.Blocks:
                 figure_file = gr.File(label="Comparison figure", elem_id="figure-file")
 
         def enqueue(request: gr.Request) -> tuple[str, str, Any]:
-            jobs.submit(request.session_hash)
-            return "", _done_html("Waiting in the queue…"), gr.update(interactive=True)
+            visitors.enqueue(request.session_hash)
+            return "", _done_html("Waiting in the queue…"), gr.Button(interactive=True)
 
         def cancel_job(request: gr.Request) -> str:
-            return _cancel_message(*jobs.cancel(request.session_hash))
+            return visitors.cancel(request.session_hash)
 
-        def end_session(request: gr.Request) -> None:
-            jobs.forget(request.session_hash)
-            folders.drop(request.session_hash)
+        def forget_session(request: gr.Request) -> None:
+            visitors.forget(request.session_hash)
 
         def run_job(request: gr.Request, content: str | None, styles: list[Any] | None, *values: Any) -> Iterator[Any]:
             session = request.session_hash
-            stop = jobs.begin(session)
+            job = visitors.claim(session)
+            skip = gr.skip()
             try:
-                for *outputs, ended in _job(settings, form, device_slot, stop, folders.new(session), content, styles, values):
-                    others = ended and sum(jobs.state(session)) > 1  # a second Start of this page waits
-                    yield (*outputs, gr.update(interactive=bool(others)) if ended else gr.skip())
+                for outputs in _job(settings, form, device_slot, job.stop, visitors.folder(session), content, styles, values):
+                    yield *outputs, skip
+            except gr.Error:
+                visitors.done(session, job)
+                yield skip, skip, skip, skip, gr.Button(interactive=visitors.busy(session))
+                raise
             finally:
-                jobs.end(session, stop)
+                visitors.done(session, job)
+            yield skip, skip, skip, skip, gr.Button(interactive=visitors.busy(session))
 
         use_examples.click(
             lambda: (str(examples.CONTENT), [str(examples.STYLE)]), None, [content, styles], queue=False
         )
-        start.click(enqueue, None, [notice, progress, cancel], queue=False).then(
+        # Every press of Start is a job of its own (a double Start queues two), so the
+        # job registered by ``enqueue`` is always the one ``run_job`` claims.
+        start.click(enqueue, None, [notice, progress, cancel], queue=False, trigger_mode="multiple").then(
             run_job,
             [content, styles, *form.components],
             [progress, preview, result_file, figure_file, cancel],
             concurrency_limit=settings.concurrency,
             concurrency_id="device",
             show_progress="minimal",
+            trigger_mode="multiple",
         )
         cancel.click(cancel_job, None, notice, queue=False)
-        page.unload(end_session)
-    page.jobs = jobs  # type: ignore[attr-defined]
+        page.unload(forget_session)
     return page
 
 
-def launch(settings: WebSettings, auth: tuple[str, str] | None = None) -> gr.Blocks:
+def launch(settings: WebSettings) -> gr.Blocks:
     """Serve the page in background threads; returns at once.
-
-    Every file of the server (uploads, previews, results) lives under a fresh folder
-    that only the server's user can open (``tempfile.mkdtemp``, mode 0700), made
-    Gradio's temp dir (``GRADIO_TEMP_DIR`` of this process); files that other
-    programs put in the shared ``/tmp/gradio`` are neither served nor accepted. The
-    folder is deleted when the process exits.
 
     The returned ``gr.Blocks`` has the page's address in ``local_url``; stop the
     server with its ``close()``, or wait on it with ``block_thread()`` (until Ctrl+C).
 
-    Args:
-        settings: The server's address, caps and queue.
-        auth: ``(user, password)`` to require Gradio's login page, or ``None``.
+    The server's Gradio cache is a private folder of its own (:func:`_private_cache`);
+    with a password (:meth:`WebSettings.password`) the page asks for a login.
 
     Raises:
         OSError: The address cannot be listened on (e.g. the port is taken).
+        OptionError: The password file cannot be read.
     """
-    root = Path(tempfile.mkdtemp(prefix="stylegram-web-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    os.environ["GRADIO_TEMP_DIR"] = str(root)  # read by Gradio when the page and its routes are built
-    page = build_app(settings, root)
+    password = settings.password()
+    page = build_app(settings, _private_cache())
     page.queue(default_concurrency_limit=settings.concurrency)
     page.launch(
         server_name=settings.host,
         server_port=settings.port,
+        auth=(settings.user, password) if password else None,
         prevent_thread_lock=True,
         max_file_size=settings.max_upload_bytes,
         allowed_paths=[str(examples.FOLDER)],
-        auth=auth,
         quiet=True,
         show_error=False,  # expected errors are gr.Error, shown anyway; others would leak internals
         ssr_mode=False,  # no Node.js server: the page is served by Python alone
         footer_links=[],
         css=_CSS,
     )
-    page.files_root = root  # type: ignore[attr-defined]
     return page

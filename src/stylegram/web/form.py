@@ -38,18 +38,6 @@ def label(name: str) -> str:
     return _LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def _layer_weight(layer: str, value: Any) -> float:
-    """The weight typed in a layer's box as a number.
-
-    Raises:
-        OptionError: It is not a number (the message names the layer box).
-    """
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise OptionError(f"{label('style_layers')} {layer}: must be a number, got {str(value)!r}", "style_layers") from None
-
-
 class ConfigForm:
     """Inputs for some :class:`StyleConfig` fields, created by :meth:`add` in ``gr.Blocks``.
 
@@ -105,7 +93,11 @@ class ConfigForm:
             if layer is None:
                 given[name] = value
             else:
-                given[name] = given.get(name, ()) + ((layer, _layer_weight(layer, value)),)
+                try:
+                    weight = float(value)
+                except (TypeError, ValueError):
+                    raise OptionError(f"{label(name)} {layer}: '{value}' is not a number", name) from None
+                given[name] = given.get(name, ()) + ((layer, weight),)
         if any(name == "style_layers" for name, _ in self._slots) and "style_layers" not in given:
             given["style_layers"] = ()  # every layer emptied: let the config say so
         try:

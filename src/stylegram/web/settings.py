@@ -12,15 +12,14 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ..config import MIN_SIDE, option_field
 from ..errors import OptionError
 
-__all__ = ["PASSWORD_VARIABLE", "WebSettings"]
+__all__ = ["WebSettings", "PASSWORD_VARIABLE"]
 
 PASSWORD_VARIABLE = "STYLEGRAM_WEB_PASSWORD"
-"""The environment variable that may hold the password of ``--user``."""
+"""The environment variable that holds the page's password (see ``WebSettings.password``)."""
 
 
 @dataclass(frozen=True)
@@ -53,30 +52,67 @@ class WebSettings:
     concurrency: int = option_field(
         1, "Optimizations that run at the same time on the device; further jobs wait in the queue.", "N"
     )
-
-    keep_minutes: int = option_field(
-        60,
-        "Minutes a visitor's files (uploads, previews, results) are kept at most; "
-        "a job's results go as soon as the visitor's page is closed.",
-        "MINUTES",
+    keep_minutes: float = option_field(
+        60.0,
+        "Minutes a visitor's files (uploads, previews, results) are kept at most; a job's "
+        "results go as soon as its page is closed.",
+        "MIN",
     )
-    user: str = option_field(
+    user: str = option_field("stylegram", "User name of the page's login (when a password is set).", "NAME")
+    password_file: str = option_field(
         "",
-        "Require a login with this user name (Gradio's login page). The password is read "
-        f"from --password-file or the environment variable {PASSWORD_VARIABLE}, never from the command line.",
-        "NAME",
+        f"File whose first line is the page's password (or set ${PASSWORD_VARIABLE}). With a "
+        "password the page asks for a login.",
+        "PATH",
     )
-    password_file: str = option_field("", "File whose first line is the password of --user.", "PATH")
     allow_unauthenticated: bool = option_field(
-        False, "Serve beyond loopback (--host) without a password: anyone who can reach the port may use the page.", ""
+        False, "Serve beyond this machine (a --host other than loopback) without a password."
     )
+
+    @property
+    def loopback(self) -> bool:
+        """Whether ``host`` serves this machine only."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def password(self) -> str | None:
+        """The page's password: the first line of ``password_file``, else
+        ``$STYLEGRAM_WEB_PASSWORD``, else ``None`` (no login). Never a command-line value,
+        so it does not show in the process list or the shell history.
+
+        Raises:
+            OptionError: The file cannot be read or its first line is empty.
+        """
+        if self.password_file:
+            try:
+                lines = Path(self.password_file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as error:
+                raise OptionError(f"{{password_file}}: cannot read {self.password_file} ({error})", "password_file") from None
+            if not lines or not lines[0]:
+                raise OptionError(f"{{password_file}}: the first line of {self.password_file} is empty", "password_file")
+            return lines[0]
+        return os.environ.get(PASSWORD_VARIABLE) or None
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise OptionError(f"{{port}}: must be 1-65535, got {self.port}", "port")
         if not self.max_upload_mb > 0:
             raise OptionError(f"{{max_upload_mb}}: must be greater than 0, got {self.max_upload_mb}", "max_upload_mb")
-        minimums = {"keep_minutes": 1, "max_pixels": MIN_SIDE * MIN_SIDE, "max_size": MIN_SIDE, "max_steps": 1, "concurrency": 1}
+        if not self.keep_minutes > 0:
+            raise OptionError(f"{{keep_minutes}}: must be greater than 0, got {self.keep_minutes}", "keep_minutes")
+        if not self.loopback and not self.allow_unauthenticated and self.password() is None:
+            raise OptionError(
+                f"{{host}}: {self.host} serves the page beyond this machine; set a password "
+                f"(${PASSWORD_VARIABLE} or {{password_file}}) or pass {{allow_unauthenticated}}",
+                "host",
+                "password_file",
+                "allow_unauthenticated",
+            )
+        minimums = {"max_pixels": MIN_SIDE * MIN_SIDE, "max_size": MIN_SIDE, "max_steps": 1, "concurrency": 1}
         for name, minimum in minimums.items():
             if getattr(self, name) < minimum:
                 raise OptionError(
@@ -88,51 +124,3 @@ class WebSettings:
         """The upload cap in bytes."""
         return int(self.max_upload_mb * 2**20)
 
-
-    @property
-    def loopback(self) -> bool:
-        """Whether ``host`` serves this machine only."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:  # a host name: it may resolve to any interface
-            return False
-
-    def credentials(self, environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
-        """``(user, password)`` for the login page, or ``None`` when no ``user`` is set.
-
-        The password is the first line of ``password_file``, else the environment
-        variable :data:`PASSWORD_VARIABLE`.
-
-        Raises:
-            OptionError: No password for the user, an unreadable or empty password
-                file, a password file without a user, or no login on a non-loopback
-                ``host`` without ``allow_unauthenticated``.
-        """
-        if not self.user:
-            if self.password_file:
-                raise OptionError("{password_file}: give the user name with {user}", "password_file", "user")
-            if not (self.loopback or self.allow_unauthenticated):
-                raise OptionError(
-                    f"{{host}}: {self.host} serves beyond this machine; require a login with {{user}} "
-                    f"(password in {{password_file}} or {PASSWORD_VARIABLE}), or pass {{allow_unauthenticated}}",
-                    "host", "user", "password_file", "allow_unauthenticated",
-                )
-            return None
-        if self.password_file:
-            try:
-                lines = Path(self.password_file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError) as error:
-                raise OptionError(f"{{password_file}}: cannot read {self.password_file} ({error})", "password_file") from None
-            password = lines[0] if lines else ""
-            if not password:
-                raise OptionError(f"{{password_file}}: {self.password_file} is empty", "password_file")
-        else:
-            password = environ.get(PASSWORD_VARIABLE, "")
-            if not password:
-                raise OptionError(
-                    f"{{user}}: no password; put it in a file given with {{password_file}} or in {PASSWORD_VARIABLE}",
-                    "user", "password_file",
-                )
-        return self.user, password
