@@ -123,9 +123,9 @@ def run_batch(
         A :class:`BatchSummary` with one outcome per job.
 
     Raises:
-        OptionError: An unknown engine, or two jobs with the same output.
+        OptionError: An unknown engine, two jobs with the same output, Ray not
+            installed for ``ray``, or a cluster that cannot be joined at ``address``.
         OutputPathError: The summary file or an output folder cannot be created.
-        StylegramError: The ``ray`` engine is not installed or the cluster cannot be joined.
     """
     if engine not in ENGINES:
         raise OptionError(f"{{engine}}: unknown value '{engine}'; choose one of {', '.join(ENGINES)}", "engine")
@@ -191,8 +191,12 @@ def _engine(
 ) -> Generator[JobOutcome, None, None]:
     if engine == "local" or not jobs:
         return _run_locally(jobs, stop)
-    from .ray_runner import run_on_ray
-
+    try:
+        from .ray_runner import run_on_ray
+    except ModuleNotFoundError as error:
+        if error.name != "ray":
+            raise
+        raise OptionError("{engine}: ray is not installed: pip install 'stylegram[ray]'", "engine") from None
     return run_on_ray(jobs, address=address, workers=workers, stop=stop)
 
 

@@ -315,3 +315,8 @@ def web_command(debug: bool, **settings: Any) -> None:
         _fail(error, debug)
     click.echo(f"stylegram: serving the page at {page.local_url} (Ctrl+C to stop)", err=True)
     page.block_thread()
+
+
+from .batch import batch_command  # noqa: E402 - the batch command's module registers here
+
+main.add_command(batch_command)
