@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
@@ -18,13 +18,28 @@ from PIL import Image
 
 from ._device import resolve_device, resolve_precision, seed_generator
 from ._version import __version__
-from .config import MIN_SIDE, StyleConfig
+from .config import INITS, MIN_SIDE, StyleConfig, suggest
 from .errors import Cancelled, ImageReadError, OptionError, OutputPathError, StylegramError
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
 from .models import VGG19, check_layers, load_weights, preprocessing
+from .resume import RunPlan, checkpoint_path, input_record, partial_path, plan_run
 
-__all__ = ["StopSignal", "StyleResult", "run", "stylize", "load_inputs", "Inputs", "run_metadata", "check_output_not_input"]
+__all__ = [
+    "StopSignal",
+    "StyleResult",
+    "run",
+    "stylize",
+    "load_inputs",
+    "Inputs",
+    "run_metadata",
+    "check_output_not_input",
+    "RunPlan",
+    "plan_run",
+    "scale_schedule",
+    "partial_path",
+    "checkpoint_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +62,15 @@ class Inputs:
         styles: The style images.
         init: The starting image for ``init=PATH``, or ``None``.
         size: Output ``(width, height)`` in pixels (:func:`~stylegram.image.output_size`).
+        record: Each input's name and SHA-256 (:func:`~stylegram.resume.input_record`),
+            for the run metadata.
     """
 
     content: LoadedImage
     styles: list[LoadedImage]
     init: LoadedImage | None
     size: tuple[int, int]
+    record: dict[str, Any] = field(default_factory=dict)
 
     def finish(self, image: Image.Image) -> Image.Image:
         """``image`` (RGB, any size, e.g. a coarse scale's) as this run's output:
@@ -83,6 +101,7 @@ class StyleResult:
         device: The device used (``"cpu"``, ``"cuda"``...).
         precision: ``"fp32"`` or ``"bf16"``.
         config: The settings used.
+        inputs: Each input's name and SHA-256 (:attr:`Inputs.record`).
     """
 
     image: Image.Image
@@ -94,30 +113,45 @@ class StyleResult:
     device: str
     precision: str
     config: StyleConfig
+    inputs: dict[str, Any] = field(default_factory=dict)
 
-    def metadata(self) -> dict[str, Any]:
-        """Text metadata for the output file: settings and version, to reproduce it."""
-        return run_metadata(self.config, self.steps, self.size)
+    def metadata(self, seconds_done: float = 0.0) -> dict[str, Any]:
+        """Text metadata for the output file: settings, inputs and version, to reproduce
+        it; ``seconds_done`` is the optimization time of the part a resumed run continued
+        (:attr:`~stylegram.resume.RunPlan.seconds_done`)."""
+        return run_metadata(self.config, self.steps, self.size, inputs=self.inputs, seconds=seconds_done + self.seconds)
 
 
-def run_metadata(config: StyleConfig, steps_done: int, size: tuple[int, int], *, finished: bool = True) -> dict[str, Any]:
+def run_metadata(
+    config: StyleConfig,
+    steps_done: int,
+    size: tuple[int, int],
+    *,
+    finished: bool = True,
+    inputs: dict[str, Any] | None = None,
+    seconds: float | None = None,
+) -> dict[str, Any]:
     """The PNG text metadata of a result, a partial result or a checkpoint.
 
     ``{"Software": "stylegram X", "stylegram": {"version", "settings" (``config.to_dict()``),
-    "steps_done", "size" [width, height], "finished"}}``; ``finished`` is ``False`` for
-    an image saved before the run's end, which a later run may resume
-    (``stylegram ... --resume``) and which a run from scratch will not overwrite.
+    "steps_done", "size" [width, height], "finished", "inputs", "seconds"}}``;
+    ``finished`` is ``False`` for an image saved before the run's end, which a later
+    run may resume (:func:`plan_run`) and which a run from scratch will not overwrite.
+    ``inputs`` is :attr:`Inputs.record` (resuming checks the content and style images
+    against it); ``seconds`` the optimization time so far over all parts of the run.
     """
-    return {
-        "Software": f"stylegram {__version__}",
-        "stylegram": {
-            "version": __version__,
-            "settings": config.to_dict(),
-            "steps_done": steps_done,
-            "size": list(size),
-            "finished": finished,
-        },
+    record: dict[str, Any] = {
+        "version": __version__,
+        "settings": config.to_dict(),
+        "steps_done": steps_done,
+        "size": list(size),
+        "finished": finished,
     }
+    if inputs:
+        record["inputs"] = inputs
+    if seconds is not None:
+        record["seconds"] = round(seconds, 3)
+    return {"Software": f"stylegram {__version__}", "stylegram": record}
 
 
 def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
@@ -174,8 +208,9 @@ def load_inputs(
         ImageReadError: An image is missing, unreadable, truncated, or too small
             (the content for the output size, a style image below ``MIN_SIDE`` px).
         OptionError: Unknown layers, a style-weight count that does not match the
-            style images, a ``size`` too small for the image's aspect ratio, or a
-            device that is not available.
+            style images, a ``size`` too small for the image's aspect ratio, an
+            ``init`` that is neither a choice nor an existing file (with a "did you
+            mean"), or a device that is not available.
         OutOfMemoryError: The output size does not fit in the device's memory; the
             message gives the largest ``size`` that does.
         WeightsNotFoundError: The VGG19 weights asked for are not on this machine.
@@ -199,12 +234,28 @@ def load_inputs(
                 style.name,
             )
     init = None
-    if config.init not in ("content", "noise", "style"):
+    if config.init not in INITS:
+        if not os.path.exists(config.init):
+            raise OptionError(
+                f"{{init}}: '{config.init}' is not {', '.join(INITS)} or an existing image file"
+                f"{suggest(config.init, INITS)}",
+                "init",
+            )
         init = read_image(config.init)
     device = resolve_device(config.device)
     check_memory(size, config, device)
     load_weights(config.weights, config.preprocessing)  # cached; a missing file fails here
-    return Inputs(loaded, style_images, init, size)
+    return Inputs(loaded, style_images, init, size, input_record(content, style_list, config.init))
+
+
+def scale_schedule(config: StyleConfig, size: tuple[int, int], steps_done: int = 0) -> list[tuple[int, int]]:
+    """``(width, height)`` in pixels of each coarse-to-fine scale a run will optimize,
+    coarsest first; the last is the output ``size``
+    (:func:`~stylegram.engine.schedule.scale_sizes`, at most one scale per iteration).
+    A resumed run (``steps_done`` > 0) runs at the output size only."""
+    from .engine import scale_sizes
+
+    return [size] if steps_done else scale_sizes(size, config.scales)[-config.steps :]
 
 
 @functools.lru_cache(maxsize=4)
@@ -311,6 +362,7 @@ def run(
         device=device.type,
         precision="bf16" if dtype == torch.bfloat16 else "fp32",
         config=config,
+        inputs=inputs.record,
     )
 
 

@@ -209,7 +209,9 @@ class OptimizerSettings(_Settings):
     init: str = option_field(
         "content",
         "Starting image: content, noise, style, or the path of an image (to continue "
-        "from a saved or partial result).",
+        "from a saved or partial result). From noise (as Gatys et al. 2016) the photo's "
+        "structure comes back slowly: at 256 px even 200 iterations keep less of it than "
+        "80 from the content.",
         "content|noise|style|PATH",
     )
 

@@ -76,6 +76,7 @@ def test_checkpoints_have_the_output_size_and_the_content_alpha(tmp_path, small_
         (["--style-layers", "conv1_1,conv6_1"], "--style-layers: unknown VGG19 layer 'conv6_1'"),
         (["--style-weight", "-3"], "--style-weight: must be a finite number >= 0"),
         (["--style-blend-weights", "1,2"], "there are 1 style images but 2 weights"),
+        (["--init", "nosie"], "--init: 'nosie' is not content, noise, style or an existing image file (did you mean 'noise'?)"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, small_content, small_style, extra, message):
@@ -133,3 +134,41 @@ def test_the_command_restores_the_warning_hook(cli, tmp_path, small_content, sma
     before = warnings.showwarning
     assert cli(small_content, small_style, "-o", tmp_path / "o.png", "--steps", 1, "--size", 48).exit_code == 0
     assert warnings.showwarning is before
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("o.bmp", ""), ("o.pgn", " (did you mean '.png'?)"), ("o.jpgg", " (did you mean '.jpg'?)")],
+)
+def test_unknown_output_format_suggests_only_for_a_typo(tmp_path, small_content, small_style, name, hint):
+    result = invoke(small_content, small_style, "-o", tmp_path / name)
+    expected = f"unknown output format '{name[1:]}'; use one of .jpeg, .jpg, .png, .webp{hint}"
+    assert result.exit_code == 2 and result.stderr == f"stylegram: error: {tmp_path / name}: {expected}\n"
+
+
+def test_the_size_line_names_the_scales_that_run_and_those_left_out(cli, tmp_path, cases):
+    files = cases / "base_content_300x200.jpg", cases / "base_style_256x256.png"
+    result = cli(*files, "-o", tmp_path / "o.png", "--size", 64, "--scales", "32,48,64,128", "--steps", 4)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "stylegram: output 64x43 px (from 300x200), 4 iterations at 48x32, then 64x43 px; left out of "
+        "--scales: 32 (its short side would be under 32 px), 128 (larger than the output)"
+    )
+    single = cli(*files, "-o", tmp_path / "o.png", "--size", 48, "--steps", 1)
+    assert single.stderr.splitlines()[0] == "stylegram: output 48x32 px (from 300x200), 1 iteration at 48x32 px"
+
+
+def test_the_figure_title_names_the_settings_that_shape_the_picture(cli, tmp_path, small_content, small_style, cases):
+    figure = tmp_path / "figure.png"
+    styles = small_style, cases / "c05_style_a_rgb_640x480.jpg"
+    args = ("--size", 48, "--steps", 1, "--preserve-color", "--style-blend-weights", "3,1", "--comparison", figure)
+    assert cli(small_content, *styles, "-o", tmp_path / "o.png", *args).exit_code == 0
+    title = Image.open(figure).text["Title"]
+    assert title.startswith("stylegram ") and ": 48x36 px, 1 iteration, style weight 10, lbfgs, " in title
+    assert ", blend 0.75:0.25, colour preserved, " in title and title.endswith(" s")
+
+
+def test_main_help_shows_the_web_line_whole():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    assert "  web  Serve the style transfer page in the browser (needs the web extra).\n" in result.output

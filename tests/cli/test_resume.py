@@ -145,3 +145,74 @@ def test_divergence_stops_and_keeps_the_last_finite_image(cli, files, tmp_path, 
 def test_debug_shows_the_traceback(cli, files, tmp_path):
     result = cli(files[0].with_name("missing.png"), files[1], "-o", tmp_path / "out.png", "--debug")
     assert result.exit_code == 2 and "Traceback" in result.stderr and "file not found" in result.stderr
+
+
+def _sha256(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_outputs_record_their_inputs_and_the_time_over_both_parts(cli, files, tmp_path, steps_seen):
+    out, figure = tmp_path / "out.png", tmp_path / "figure.png"
+    _interrupted_run(cli, files, out, steps_seen)
+    stopped = read_metadata(out)
+    content, style = files
+    assert stopped["inputs"] == {
+        "content": {"name": str(content), "sha256": _sha256(content)},
+        "styles": [{"name": str(style), "sha256": _sha256(style)}],
+        "init": None,
+    }
+    assert read_metadata(tmp_path / "out.step00002.png")["inputs"] == stopped["inputs"]
+    assert cli(*files, "-o", out, "--resume", "--comparison", figure).exit_code == 0
+    finished = read_metadata(out)
+    assert finished["seconds"] > stopped["seconds"] > 0  # the earlier part is counted in
+    assert finished["inputs"]["content"] == stopped["inputs"]["content"]
+    assert finished["inputs"]["init"]["name"] == str(out)  # continued from the saved image
+    assert Image.open(figure).text["Title"].endswith(f", {finished['seconds']:.0f} s")
+
+
+_OTHER_INPUTS = {
+    "content": "--resume: {given} is not the content image {out} was made from ({content}, SHA-256 ",
+    "style": "--resume: {given} is not the style image {out} was made from ({style}, SHA-256 ",
+    "extra style": "--resume: {out} was made with 1 style image, this run gives 2; resume with the same images",
+}
+
+
+@pytest.mark.parametrize("change", list(_OTHER_INPUTS))
+def test_resume_refuses_other_input_images(cli, files, tmp_path, cases, change):
+    out = tmp_path / "out.png"  # refused before the iterations are compared: a finished run will do
+    assert cli(*files, "-o", out, "--size", 48, "--steps", 1, "-q").exit_code == 0
+    before = out.read_bytes()
+    content, style = files
+    other = cases / "c05_style_a_rgb_640x480.jpg"
+    given = {"content": (other, style), "style": (content, other), "extra style": (content, style, other)}[change]
+    result = cli(*given, "-o", out, "--resume")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    expected = _OTHER_INPUTS[change].format(given=other, out=out, content=content, style=style)
+    assert len(lines) == 1 and lines[0].startswith(f"stylegram: error: {expected}")
+    assert lines[0].endswith("or start again with --overwrite")
+    assert out.read_bytes() == before
+
+
+def test_resume_accepts_the_same_images_under_other_names(cli, files, tmp_path, steps_seen):
+    out = tmp_path / "out.png"
+    _interrupted_run(cli, files, out, steps_seen)
+    copies = [tmp_path / f"copy{i}{path.suffix}" for i, path in enumerate(files)]
+    for path, copy in zip(files, copies):
+        copy.write_bytes(path.read_bytes())
+    result = cli(*copies, "-o", out, "--resume")
+    assert result.exit_code == 0, result.output
+    assert read_metadata(out)["inputs"]["content"]["name"] == str(copies[0])
+
+
+def test_resume_says_which_settings_are_the_saved_ones(cli, files, tmp_path):
+    out = tmp_path / "out.png"
+    assert cli(*files, "-o", out, "--size", 64, "--scales", "40,48,56,64", "--steps", 4, "-q").exit_code == 0
+    result = cli(*files, "-o", out, "--resume", "--steps", 2)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "stylegram: error: --scales: 4 scales need at least as many --steps, got 2 "
+        f"(--scales 40,48,56,64: saved in {out}; give --scales to change it)"
+    )

@@ -10,7 +10,6 @@ SIGTERM 143 after the current image is written.
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import signal
 import sys
@@ -22,10 +21,10 @@ from typing import Any, Iterator, NoReturn
 import click
 
 from .._version import __version__
-from ..config import StyleConfig, flag
-from ..errors import ImageReadError, OptionError, StylegramError
+from ..config import MIN_SIDE, StyleConfig, flag
+from ..errors import StylegramError
 from ..web.settings import WebSettings
-from .options import config_from, config_options
+from .options import config_options
 
 __all__ = ["main"]
 
@@ -61,14 +60,6 @@ def _fail(error: BaseException, debug: bool) -> NoReturn:
     message = " ".join(text.splitlines())
     click.echo(f"stylegram: error: {message}", err=True)
     sys.exit(getattr(error, "exit_code", 2))
-
-
-def _partial_path(output: Path) -> Path:
-    return output.with_name(f"{output.stem}.partial{output.suffix}")
-
-
-def _checkpoint_path(output: Path, step: int) -> Path:
-    return output.with_name(f"{output.stem}.step{step:05d}{output.suffix}")
 
 
 _EXIT_CODES = {"Ctrl+C": 130, "SIGTERM": 143}
@@ -123,28 +114,35 @@ def run_command(
         if comparison is not None:
             check_output_path(comparison)
             api.check_output_not_input(comparison, content, *styles, output)
-        config, done = _plan(output, save_every, resume, overwrite, options)
+        plan = api.plan_run(
+            output, options, content=content, styles=styles, resume=resume, overwrite=overwrite, save_every=save_every
+        )
+        config, done = plan.config, plan.steps_done
         inputs = api.load_inputs(content, styles, config)
         width, height = inputs.size
         if not quiet:
-            own = "the content image's own size" if inputs.size == inputs.content.size else f"from {inputs.content.size[0]}x{inputs.content.size[1]}"
-            resumed = f", resuming after {done}" if done else ""
-            click.echo(f"stylegram: output {width}x{height} px ({own}), {config.steps} iterations{resumed}", err=True)
+            click.echo(f"stylegram: {_size_line(inputs, config, done)}", err=True)
+        elapsed = [0.0]  # this run's optimization seconds at the latest event
+
+        def metadata(step: int) -> dict[str, Any]:
+            """The record of an image saved before the end, after ``step`` iterations."""
+            seconds = plan.seconds_done + elapsed[0]
+            return api.run_metadata(config, step, inputs.size, finished=False, inputs=inputs.record, seconds=seconds)
 
         with ProgressBar(config.steps, done, enabled=not quiet) as bar:
 
             def on_event(event: Any) -> None:
                 bar(event)
+                elapsed[0] = event.elapsed
                 if save_every and event.step % save_every == 0:
-                    metadata = api.run_metadata(config, event.step, inputs.size, finished=False)
-                    _write(_checkpoint_path(output, event.step), inputs.finish(event.image()), metadata)
+                    _write(api.checkpoint_path(output, event.step), inputs.finish(event.image()), metadata(event.step))
 
             try:
                 result = api.run(content, styles, config, callback=on_event, inputs=inputs, steps_done=done)
             except Interrupted as error:
                 bar.close()  # the message below goes on its own line
                 sig = _stopped_by[0]
-                _write(output, error.partial, api.run_metadata(config, error.step, inputs.size, finished=False))
+                _write(output, error.partial, metadata(error.step))
                 click.echo(
                     f"stylegram: {sig}: stopped after {error.step} of {config.steps} iterations; wrote the image "
                     f"so far to {output} (continue with: the same command and --resume)",
@@ -153,23 +151,21 @@ def run_command(
                 sys.exit(_EXIT_CODES[sig])
             except StylegramError as error:
                 if error.partial is not None:
-                    partial = _partial_path(output)
-                    steps = getattr(error, "step", 0)
-                    _write(partial, error.partial, api.run_metadata(config, steps, inputs.size, finished=False))
+                    partial = api.partial_path(output)
+                    _write(partial, error.partial, metadata(getattr(error, "step", 0)))
                     error.args = (f"{error.args[0]}; partial image written to {partial}",)
                 raise
-        _write(output, result.image, result.metadata())
+        _write(output, result.image, result.metadata(plan.seconds_done))
+        total = plan.seconds_done + result.seconds
         if comparison is not None:
             from ..image.figure import comparison_figure
 
-            title = (
-                f"stylegram {__version__}: {width}x{height} px, {result.steps} iterations, "
-                f"style weight {config.style_weight:g}, {config.optimizer}, {result.seconds:.0f} s"
-            )
+            title = _figure_title(config, result.size, result.steps, len(inputs.styles), total)
             figure = comparison_figure(inputs.content.rgb, [s.composited() for s in inputs.styles], result.image, title)
-            _write(comparison, figure, None)
+            _write(comparison, figure, {"Title": title, "Software": f"stylegram {__version__}"})
         if not quiet:
-            click.echo(f"stylegram: wrote {output} in {result.seconds:.1f} s", err=True)
+            earlier = f" ({total:.1f} s with the part before --resume)" if done else ""
+            click.echo(f"stylegram: wrote {output} in {result.seconds:.1f} s{earlier}", err=True)
         if as_json:
             summary = {
                 "content": content,
@@ -216,61 +212,47 @@ def _write(path: Path, image: Any, metadata: dict[str, Any] | None) -> None:
     write_image(path, image, metadata=metadata)
 
 
-def _plan(
-    output: Path, save_every: int | None, resume: bool, overwrite: bool, options: dict[str, Any]
-) -> tuple[StyleConfig, int]:
-    """The config and the iterations already done: a new run, or the one saved in OUT.
+def _size_line(inputs: Any, config: StyleConfig, done: int) -> str:
+    """The first line a run prints: the output size and where it came from, the
+    iterations, the scales that will run and any ``--scales`` left out (and why)."""
+    from .. import api
 
-    A run from scratch never replaces an unfinished run saved in OUT (unless it
-    starts from it: ``--init OUT``), nor (with ``--save-every``) OUT's checkpoints,
-    unless ``--overwrite`` is given.
+    width, height = inputs.size
+    own = "the content image's own size" if inputs.size == inputs.content.size else "from {}x{}".format(*inputs.content.size)
+    line = f"output {width}x{height} px ({own}), {_plural(config.steps, 'iteration')}"
+    if done:
+        return f"{line}, resuming after {done} at the output size"
+    sizes = api.scale_schedule(config, inputs.size)
+    line += " at " + ", then ".join(f"{w}x{h}" for w, h in sizes) + " px"
+    run = {max(size) for size in sizes}
+    left = [s for s in config.scales or () if s not in run]
+    if left:
+        too_thin = f"its short side would be under {MIN_SIDE} px"
+        reasons = [f"{s} ({'larger than the output' if s > max(inputs.size) else too_thin})" for s in left]
+        line += f"; left out of --scales: {', '.join(reasons)}"
+    return line
 
-    Raises:
-        OptionError: Nothing to resume, or work that a new run would overwrite.
-    """
-    from ..image import read_metadata
 
-    if resume and overwrite:
-        raise OptionError("--resume and --overwrite: choose one", "--resume")
-    try:
-        record = read_metadata(output) if output.is_file() else {}
-    except ImageReadError:
-        record = {}  # not an image: nothing to resume or to protect
-    if resume:
-        if not output.is_file():
-            raise OptionError(f"--resume: {output} does not exist; there is no run to continue", "--resume")
-        if "settings" not in record or "steps_done" not in record:
-            raise OptionError(
-                f"--resume: {output} has no stylegram progress record (only PNG outputs carry one); "
-                f"continue it with --init {output} --steps N",
-                "--resume",
-            )
-        given = {k: v for k, v in options.items() if v is not None}
-        config = StyleConfig.from_dict(record["settings"]).with_options(**{**given, "init": str(output)})
-        done = int(record["steps_done"])
-        if done >= config.steps:
-            raise OptionError(
-                f"--resume: {output} already has {done} of {config.steps} iterations; give a larger --steps to continue it",
-                "--steps",
-            )
-        return config, done
-    config = config_from(options)
-    if not overwrite:
-        continued = Path(config.init).is_file() and Path(config.init).resolve() == output.resolve()
-        if record.get("finished") is False and not continued:
-            raise OptionError(
-                f"{output} holds an unfinished run ({record.get('steps_done')} iterations); continue it with "
-                "--resume, or start again with --overwrite",
-                "--output",
-            )
-        checkpoints = sorted(output.parent.glob(f"{glob.escape(output.stem)}.step[0-9]*{glob.escape(output.suffix)}"))
-        if save_every and checkpoints:
-            raise OptionError(
-                f"--save-every: checkpoints of an earlier run exist ({checkpoints[0].name}...); continue it with "
-                "--resume, start again with --overwrite, or choose another -o",
-                "--save-every",
-            )
-    return config, 0
+def _figure_title(config: StyleConfig, size: tuple[int, int], steps: int, styles: int, seconds: float) -> str:
+    """The comparison figure's title: the settings that shape the picture and the
+    total optimization time (both parts of a resumed run)."""
+    parts = [
+        f"stylegram {__version__}: {size[0]}x{size[1]} px",
+        _plural(steps, "iteration"),
+        f"style weight {config.style_weight:g}",
+        config.optimizer,
+    ]
+    if styles > 1:
+        parts.append("blend " + ":".join(f"{w:.2g}" for w in config.blend_weights(styles)))
+    if config.preserve_color:
+        parts.append("colour preserved")
+    parts.append(f"{seconds:.0f} s")
+    return ", ".join(parts)
+
+
+def _plural(count: int, noun: str) -> str:
+    """``1 iteration``, ``2 iterations``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _web_options(command: Any) -> Any:
@@ -289,7 +271,11 @@ def _web_options(command: Any) -> Any:
     return command
 
 
-@main.command("web", context_settings={"help_option_names": ["-h", "--help"]})
+@main.command(
+    "web",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    short_help="Serve the style transfer page in the browser (needs the web extra).",
+)
 @_web_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def web_command(debug: bool, **settings: Any) -> None:

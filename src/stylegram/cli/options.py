@@ -2,7 +2,8 @@
 
 Each field becomes ``--field-name`` with the field's help text and its default shown
 from the dataclass itself, so no default is ever restated here. Values reach the
-config as the strings the user typed and are parsed and validated there.
+config as the strings the user typed (``None`` when not given) and are parsed and
+validated there (:func:`stylegram.api.plan_run`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import click
 
 from ..config import StyleConfig, flag
 
-__all__ = ["config_options", "config_from"]
+__all__ = ["config_options"]
 
 
 def _show(value: Any) -> str:
@@ -44,14 +45,3 @@ def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
             )
         command = option(command)
     return command
-
-
-def config_from(values: dict[str, Any]) -> StyleConfig:
-    """The config from the command's keyword arguments (only options given count).
-
-    Raises:
-        OptionError: A value the config rejects.
-    """
-    names = {f.name for f in fields(StyleConfig)}
-    given = {k: v for k, v in values.items() if k in names and v is not None}
-    return StyleConfig(**given)

@@ -303,11 +303,13 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
             a folder that cannot be written.
     """
     target = Path(path)
-    if target.suffix.lower() not in OUTPUT_FORMATS:
+    extension = target.suffix.lower()
+    if extension not in OUTPUT_FORMATS:
         known = sorted(OUTPUT_FORMATS)
+        # "Did you mean" only for a typo: .bmp is a real format, not a misspelt .webp.
+        hint = "" if extension in Image.registered_extensions() else suggest(extension, known)
         raise OutputPathError(
-            f"{target}: unknown output format '{target.suffix}'; use one of {', '.join(known)}"
-            f"{suggest(target.suffix.lower(), known)}",
+            f"{target}: unknown output format '{target.suffix}'; use one of {', '.join(known)}{hint}",
             str(target),
         )
     folder = target.parent
