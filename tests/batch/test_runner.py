@@ -3,7 +3,9 @@ fails alone, reruns that skip what is done, and stops that leave nothing half-wr
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import threading
 from pathlib import Path
 
@@ -35,7 +37,9 @@ def test_a_corrupt_photo_fails_alone_and_the_others_are_written_with_their_recor
     assert sorted(p.name for p in out.iterdir()) == ["prime_starry.png", "street_starry.png", "summary.jsonl"]
     record = read_metadata(out / "street_starry.png")
     assert record["finished"] is True and record["settings"]["size"] == 64 and record["steps_done"] == 2
-    assert record["batch"] == {"method": "optimize", "content": str(photos / "street.jpg"), "styles": [str(styles[0])]}
+    assert record["batch"] == {"method": "optimize"}
+    assert record["inputs"]["content"]["name"] == str(photos / "street.jpg")
+    assert record["inputs"]["styles"][0]["sha256"] == hashlib.sha256(styles[0].read_bytes()).hexdigest()
 
     lines = _lines(out / "summary.jsonl")
     assert [line["status"] for line in lines] == ["failed", "ok", "ok"]
@@ -68,17 +72,19 @@ def test_a_rerun_skips_finished_jobs_and_a_changed_option_reruns_only_its_jobs(p
     assert (out / "street_starry.png").stat().st_mtime_ns == written["street_starry.png"]
 
 
-def test_an_output_from_another_photo_of_the_same_name_is_not_taken_as_done(photos, styles, tmp_path):
+def test_an_output_from_other_images_or_settings_is_not_done_and_a_moved_photo_still_is(photos, styles, tmp_path):
     out = tmp_path / "out"
     [job] = plan_jobs([photos / "street.jpg"], styles[:1], out, TINY)
     assert not job.is_done()
     assert run_batch([job]).ok and job.is_done()
-    other = tmp_path / "other"
-    other.mkdir()
-    (photos / "prime.png").rename(other / "street.png")
-    [same_name] = plan_jobs([other / "street.png"], styles[:1], out, TINY)
-    assert same_name.output == job.output and not same_name.is_done()
     assert not plan_jobs([photos / "street.jpg"], styles[:1], out, TINY.with_options(seed=1))[0].is_done()
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(photos / "street.jpg", moved / "street.jpg")
+    assert plan_jobs([moved / "street.jpg"], styles[:1], out, TINY)[0].is_done()  # the same bytes
+    shutil.copy(photos / "prime.png", photos / "street.jpg")  # other bytes under the same name
+    assert not job.is_done()
+    assert [o.status for o in run_batch([job]).outcomes] == ["ok"]
 
 
 class _StopAfter:

@@ -5,8 +5,8 @@ one :class:`~stylegram.config.StyleConfig`, written to one PNG. Jobs come from
 photos x styles (:func:`plan_jobs`: files, folders and glob patterns) or from a
 manifest CSV (:func:`read_manifest`: one row per job). A job knows whether its
 output is already done (:meth:`Job.is_done`): the output's run record
-(:func:`stylegram.api.run_metadata`) must say it finished, with the same settings,
-the same inputs and the same method; so a rerun skips finished jobs and a changed
+(:func:`stylegram.api.run_metadata`) must say it finished, with the same settings
+and method, from input images with the same SHA-256; so a rerun skips finished jobs and a changed
 option reruns only the jobs it changes.
 """
 
@@ -76,32 +76,50 @@ class Job:
             raise OptionError(f"{self.output}: batch outputs are PNG files (they carry the run record)", "output")
 
     def record(self) -> dict[str, Any]:
-        """What this job adds to its output's run record, beside the settings:
-        ``{"method", "content", "styles"}`` (paths)."""
-        return {"method": self.method, "content": self.content, "styles": list(self.styles)}
+        """What this job adds to its output's run record: ``{"method"}``."""
+        return {"method": self.method}
 
     def metadata(self, run_metadata: dict[str, Any]) -> dict[str, Any]:
         """The output's PNG metadata: ``run_metadata`` (from
-        :meth:`stylegram.api.StyleResult.metadata`) with :meth:`record` as its
-        ``stylegram.batch`` entry."""
+        :meth:`stylegram.api.StyleResult.metadata`, with the inputs' SHA-256) with
+        :meth:`record` as its ``stylegram.batch`` entry."""
         record = dict(run_metadata["stylegram"], batch=self.record())
         return {**run_metadata, "stylegram": record}
 
     def is_done(self) -> bool:
         """Whether :attr:`output` holds this job's finished result: a PNG whose run
-        record says it finished, with the same settings, inputs and method. A missing,
-        unreadable or foreign file, or one from other settings, is not done."""
+        record says it finished, with the same settings and method, from content and
+        style images with the same SHA-256 (in order; a photo moved or renamed with
+        its bytes unchanged still counts). A missing, unreadable or foreign file, one
+        from other settings or images, is not done."""
         from ..image import read_metadata
+        from ..resume import input_record
 
         try:
             record = read_metadata(self.output)
         except ImageReadError:
             return False
-        return (
+        if not (
             record.get("finished") is True
             and record.get("settings") == _plain(self.config.to_dict())
             and record.get("batch") == self.record()
-        )
+        ):
+            return False
+        try:
+            wanted = input_record(self.content, self.styles, self.config.init)
+        except ImageReadError:
+            return False  # the job will fail and say why
+        return _hashes(record.get("inputs")) == _hashes(wanted)
+
+
+def _hashes(inputs: Any) -> Any:
+    """The SHA-256 of the content, styles and init image of an input record."""
+    if not isinstance(inputs, dict):
+        return None
+    def digest(entry: Any) -> Any:
+        return entry.get("sha256") if isinstance(entry, dict) else None
+    styles = inputs.get("styles")
+    return (digest(inputs.get("content")), [digest(s) for s in styles] if isinstance(styles, list) else None, digest(inputs.get("init")))
 
 
 def _plain(value: Any) -> Any:

@@ -20,9 +20,9 @@ import click
 
 from ..batch.jobs import METHODS
 from ..batch.runner import ENGINES
-from ..config import flag
 from ..errors import OptionError, StylegramError
-from .options import config_from, config_options
+from ..config import StyleConfig, flag
+from .options import config_options
 
 __all__ = ["batch_command", "FAILED_EXIT_CODE", "SUMMARY_NAME"]
 
@@ -147,7 +147,7 @@ def _run(
 ) -> Any:
     from ..batch import plan_jobs, read_manifest, run_batch
 
-    config = config_from(options)
+    config = StyleConfig(**{name: value for name, value in options.items() if value is not None})
     if manifest is not None:
         if photos or styles:
             raise OptionError("{manifest}: give either a manifest or PHOTOS and --style, not both", "manifest")
