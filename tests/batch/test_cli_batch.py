@@ -4,11 +4,16 @@ and one-line refusals of bad input before any job runs."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 TINY_ARGS = ("--size", "64", "--steps", "2")
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_a_batch_with_a_corrupt_photo_exits_3_listing_it_and_a_rerun_exits_0(cli, photos, corrupt, styles, tmp_path):
@@ -55,3 +60,22 @@ def test_bad_input_exits_2_with_one_line_before_any_job(cli, photos, styles, tmp
 def test_the_main_command_still_runs_by_default_beside_batch(cli):
     result = cli("--help")
     assert result.exit_code == 0 and "batch" in result.stdout
+
+
+# SIGTERM only: Ctrl+C takes the same path (130, "Ctrl+C"); each case starts a process.
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM")])
+def test_a_signal_during_a_job_stops_the_batch_with_nothing_half_written(photos, styles, tmp_path, sig, code, name):
+    out = tmp_path / "out"
+    manifest = photos / "jobs.csv"
+    manifest.write_text(f"content,style,steps\nstreet.jpg,{styles[0]},2\nprime.png,{styles[0]},500\n")
+    command = [sys.executable, "-m", "stylegram", "batch", "--manifest", str(manifest), "-o", str(out), "--size", "64"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(SRC)})
+    first = process.stderr.readline()
+    assert first.startswith("stylegram: [1/2] ok street_starry.png"), first
+    process.send_signal(sig)  # the second job (500 iterations) has just started
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == code
+    assert rest.splitlines()[-1] == f"stylegram: {name}: stopped; run the same command to continue"
+    assert sorted(p.name for p in out.iterdir()) == ["batch-summary.jsonl", "street_starry.png"]
+    lines = [json.loads(line) for line in (out / "batch-summary.jsonl").read_text().splitlines()]
+    assert [line["status"] for line in lines] == ["ok", "stopped"]

@@ -33,6 +33,7 @@ SUMMARY_NAME = "batch-summary.jsonl"
 """The summary file's name in OUT_DIR unless ``--summary`` says otherwise."""
 
 _STOP_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+_STOP_NAMES = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
 
 
 def _name(field: str) -> str:
@@ -125,7 +126,7 @@ def batch_command(
         line += f"; summary: {result.path}"
     click.echo(line, err=True)
     if result.stopped:
-        click.echo(f"stylegram: {stopped_by[0].name}: stopped; run the same command to continue", err=True)
+        click.echo(f"stylegram: {_STOP_NAMES[stopped_by[0]]}: stopped; run the same command to continue", err=True)
         sys.exit(_STOP_CODES[stopped_by[0]])
     if result.failed:
         sys.exit(FAILED_EXIT_CODE)
