@@ -58,7 +58,11 @@ def _progress_line(event: Any) -> None:
     click.echo(line, err=True)
 
 
-@click.command("batch", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    "batch",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    short_help="Paint many photos in many styles, here or on a Ray cluster.",
+)
 @click.argument("photos", nargs=-1, type=str)
 @click.option("--style", "styles", multiple=True, metavar="IMAGE", help="A style image, folder or glob; each is its own job for every photo (repeat for more).")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder of the outputs (created): PHOTO-stem_STYLE-stem.png.")
