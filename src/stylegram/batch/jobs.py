@@ -113,13 +113,15 @@ class Job:
 
 
 def _hashes(inputs: Any) -> Any:
-    """The SHA-256 of the content, styles and init image of an input record."""
-    if not isinstance(inputs, dict):
+    """The SHA-256 of the content, the styles and the init image of an input record
+    (:func:`stylegram.resume.input_record`), or ``None`` for a record of another form."""
+    if not isinstance(inputs, dict) or not isinstance(inputs.get("styles"), list):
         return None
-    def digest(entry: Any) -> Any:
-        return entry.get("sha256") if isinstance(entry, dict) else None
-    styles = inputs.get("styles")
-    return (digest(inputs.get("content")), [digest(s) for s in styles] if isinstance(styles, list) else None, digest(inputs.get("init")))
+    return (_digest(inputs.get("content")), [_digest(s) for s in inputs["styles"]], _digest(inputs.get("init")))
+
+
+def _digest(entry: Any) -> Any:
+    return entry.get("sha256") if isinstance(entry, dict) else None
 
 
 def _plain(value: Any) -> Any:

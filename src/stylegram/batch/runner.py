@@ -133,7 +133,7 @@ def run_batch(
     _make_folders(jobs)
     result = BatchSummary(path=Path(summary) if summary is not None else None)
     start = time.perf_counter()
-    first_run: list[float] = []
+    run_start = start  # when the first job not skipped started: the time-left clock
     counts = {"ran": 0, "failed": 0, "skipped": 0}
 
     def record(outcome: JobOutcome) -> None:
@@ -147,7 +147,7 @@ def run_batch(
         if callback is not None:
             now = time.perf_counter()
             left = len(jobs) - len(result.outcomes)
-            per_job = (now - first_run[0]) / counts["ran"] if counts["ran"] else None
+            per_job = (now - run_start) / counts["ran"] if counts["ran"] else None
             callback(
                 BatchProgress(
                     done=len(result.outcomes),
@@ -168,7 +168,7 @@ def run_batch(
             else:
                 todo.append(job)
         ended: set[str] = set()
-        first_run.append(time.perf_counter())
+        run_start = time.perf_counter()
         outcomes = _engine(engine, todo, address, workers, stop)
         try:
             for outcome in outcomes:
