@@ -318,3 +318,8 @@ def web_command(debug: bool, **settings: Any) -> None:
         login = "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)"
     click.echo(f"stylegram: serving the page {where}, {login} (Ctrl+C to stop)", err=True)
     page.block_thread()
+
+
+from .batch import batch_command  # noqa: E402 - the batch command's module registers here
+
+main.add_command(batch_command)
