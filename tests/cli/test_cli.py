@@ -1,6 +1,7 @@
 """The command line, driven in-process with an argument list (click's CliRunner)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -171,4 +172,5 @@ def test_the_figure_title_names_the_settings_that_shape_the_picture(cli, tmp_pat
 def test_main_help_shows_the_web_line_whole():
     result = invoke("--help")
     assert result.exit_code == 0
-    assert "  web  Serve the style transfer page in the browser (needs the web extra).\n" in result.output
+    # the command column is as wide as the longest name (batch)
+    assert re.search(r"\n  web +Serve the style transfer page in the browser \(needs the web extra\)\.\n", result.output)

@@ -1,0 +1,105 @@
+"""Batch throughput: jobs per minute with the local engine and with Ray (2 workers).
+
+Builds ``--photos`` copies of the bundled photo (each resized a little differently,
+so each is its own job and its own SHA-256) x the two bundled/case style images,
+and runs the same jobs three ways into fresh folders, all with the same settings:
+
+- ``local``: one job after another in this process (torch with all its threads);
+- ``local-1thread``: the same with one torch thread (a Ray worker's share here);
+- ``ray``: a local Ray instance (``ray.init(num_cpus=2)``) with 2 workers, one CPU
+  and one torch thread each. Ray's start-up is timed apart (``ray_init_seconds``);
+  the batch time includes starting the workers and each loading VGG19.
+
+Prints one JSON object: per way, seconds, jobs per minute and mean seconds per job
+(the jobs' own wall time, from the summary). Example (about 3 minutes on 2 cores)::
+
+    nice -n 10 python benchmarks/batch.py --photos 4 --size 128 --steps 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from stylegram import StyleConfig
+from stylegram.batch import plan_jobs, run_batch
+from stylegram.examples import CONTENT, STYLE
+
+CASE_STYLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "cases" / "base_style_256x256.png"
+
+
+def _photos(folder: Path, count: int) -> list[Path]:
+    made = []
+    with Image.open(CONTENT) as image:
+        for i in range(count):
+            path = folder / f"photo{i}.png"
+            image.resize((400 - 8 * i, 300 - 6 * i), Image.Resampling.LANCZOS).save(path)
+            made.append(path)
+    return made
+
+
+def _measure(name: str, jobs_from: callable, **engine: object) -> dict[str, object]:
+    jobs = jobs_from(name)
+    start = time.perf_counter()
+    summary = run_batch(jobs, **engine)
+    seconds = time.perf_counter() - start
+    ran = summary.having("ok")
+    assert len(ran) == len(jobs), [str(o.error) for o in summary.failed]
+    return {
+        "jobs": len(jobs),
+        "seconds": round(seconds, 2),
+        "jobs_per_minute": round(60 * len(jobs) / seconds, 2),
+        "mean_job_seconds": round(sum(o.seconds for o in ran) / len(ran), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=4)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    config = StyleConfig(size=args.size, steps=args.steps)
+    root = Path(tempfile.mkdtemp(prefix="stylegram-batch-bench-"))
+    try:
+        photos = _photos(root, args.photos)
+        styles = [Path(STYLE), CASE_STYLE]
+
+        def jobs_from(name: str) -> list:
+            return plan_jobs(photos, styles, root / name, config)
+
+        results: dict[str, object] = {
+            "settings": {"photos": args.photos, "styles": len(styles), "size": args.size, "steps": args.steps},
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+        }
+        results["local"] = _measure("local", jobs_from)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        results["local-1thread"] = _measure("local-1thread", jobs_from)
+        torch.set_num_threads(threads)
+
+        import ray
+
+        start = time.perf_counter()
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        results["ray_init_seconds"] = round(time.perf_counter() - start, 2)
+        try:
+            results["ray"] = _measure("ray", jobs_from, engine="ray", workers=2)
+        finally:
+            ray.shutdown()
+        print(json.dumps(results, indent=2))
+    finally:
+        shutil.rmtree(root)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The ``ray`` engine: the batch's jobs spread over the workers of a Ray cluster.
+
+Each worker is a Ray actor, one process that keeps its VGG19 between jobs (the
+encoder is cached per process by :func:`stylegram.api.run`) and runs each job with
+:func:`~stylegram.batch.runner.run_job`, which writes the output atomically itself,
+so the output folder must be one every node sees (a shared filesystem). A worker is
+given one job at a time. One GPU per worker when the cluster has GPUs (``num_gpus=1``),
+else one CPU.
+
+A worker that dies during a job (its process killed, its node lost) is restarted by
+Ray and the job is run again from the start (``max_restarts`` / ``max_task_retries``);
+a write that the death interrupted left only a temporary file beside the output,
+which is removed, never a partial output.
+
+This is the only module of stylegram that imports Ray (``pip install 'stylegram[ray]'``).
+
+Reference: Moritz et al., "Ray: A Distributed Framework for Emerging AI
+Applications" (OSDI 2018); Ray's actor fault tolerance:
+https://docs.ray.io/en/latest/ray-core/fault_tolerance/actors.html
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import TYPE_CHECKING, Any, Generator, Sequence
+
+import ray
+
+from ..errors import OptionError, StylegramError
+from .jobs import Job
+from .runner import remove_temporaries, run_job, worker_name
+from .summary import JobOutcome
+
+if TYPE_CHECKING:
+    from ..api import StopSignal
+
+__all__ = ["run_on_ray", "Painter", "RETRIES", "start_workers"]
+
+RETRIES = 2
+"""How many times a job whose worker died is run again (and the worker restarted)."""
+
+_POLL_SECONDS = 0.5  # how often a stop signal is looked at while jobs run
+_KILL_SECONDS = 30.0  # the longest wait for killed workers to end
+
+
+class _Painter:
+    """A worker: one process that runs jobs one after another."""
+
+    def __init__(self, cpus: int) -> None:
+        import torch
+
+        torch.set_num_threads(max(1, cpus))  # the CPUs Ray gave this worker, no more
+
+    def pid(self) -> str:
+        """``host:pid`` of this worker's process."""
+        return worker_name()
+
+    def run(self, job: Job) -> JobOutcome:
+        """Run ``job`` (:func:`~stylegram.batch.runner.run_job`) here."""
+        return run_job(job)
+
+
+Painter = ray.remote(max_restarts=RETRIES, max_task_retries=RETRIES)(_Painter)
+"""The Ray actor class of a worker (restarted after a death, its job retried)."""
+
+
+def start_workers(count: int | None, limit: int) -> list[Any]:
+    """Start workers on the connected cluster: ``count`` of them (default one per GPU,
+    or one per CPU when it has no GPU), at most ``limit``. Each asks for one GPU when
+    the cluster has GPUs, else for its share of the CPUs, and uses that many threads."""
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    cpus = max(1, int(resources.get("CPU", 1)))
+    count = max(1, min(count or gpus or cpus, limit))
+    threads = max(1, cpus // count)
+    options = {"num_gpus": 1, "num_cpus": 1} if gpus else {"num_cpus": threads}
+    return [Painter.options(**options).remote(threads) for _ in range(count)]
+
+
+def _connect(address: str | None) -> bool:
+    """Join ``address`` (or start a local instance) unless connected; whether we did."""
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    except (ConnectionError, ValueError, RuntimeError) as error:
+        raise OptionError(f"{{address}}: cannot join the Ray cluster at {address} ({error})", "address") from None
+    return True
+
+
+def _submit(idle: list[Any], queue: collections.deque[Job], running: dict[Any, tuple[Any, Job]]) -> None:
+    """Give each idle worker the next job."""
+    while idle and queue:
+        actor = idle.pop()
+        job = queue.popleft()
+        running[actor.run.remote(job)] = (actor, job)
+
+
+def _outcome(ref: Any, running: dict[Any, tuple[Any, Job]], idle: list[Any]) -> JobOutcome:
+    """The outcome of the ended job ``ref``; its worker goes back to ``idle`` unless it is dead."""
+    actor, job = running.pop(ref)
+    try:
+        outcome: JobOutcome = ray.get(ref)
+    except ray.exceptions.RayActorError as error:  # died more than RETRIES times
+        remove_temporaries(job.output)
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return JobOutcome(job, "failed", error=StylegramError(f"its Ray worker died ({cause})"))
+    except ray.exceptions.RayTaskError as error:  # escaped run_job: a failure it does not know
+        outcome = JobOutcome(job, "failed", error=StylegramError(str(error).strip().splitlines()[0]))
+    idle.append(actor)
+    return outcome
+
+
+def run_on_ray(
+    jobs: Sequence[Job],
+    *,
+    address: str | None = None,
+    workers: int | None = None,
+    stop: StopSignal | None = None,
+) -> Generator[JobOutcome, None, None]:
+    """Run ``jobs`` on Ray's workers, yielding each outcome as its job ends.
+
+    Joins the cluster at ``address`` unless this process is already connected (then
+    uses that one, and stays connected); ``None`` starts a local instance. Closing
+    the generator (the batch stopped) kills the workers and removes the temporary
+    files of the writes they were in.
+
+    Raises:
+        OptionError: The cluster at ``address`` cannot be joined.
+    """
+    joined = _connect(address)
+    queue = collections.deque(jobs)
+    running: dict[Any, tuple[Any, Job]] = {}
+    actors: list[Any] = []
+    try:
+        actors += start_workers(workers, len(jobs))
+        idle = list(actors)
+        while queue or running:
+            _submit(idle, queue, running)
+            if not running:  # every worker is gone
+                for job in queue:
+                    yield JobOutcome(job, "failed", error=StylegramError("no Ray worker left to run the job"))
+                return
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=_POLL_SECONDS)
+            if stop is not None and stop.is_set():
+                return
+            ended = [_outcome(ref, running, idle) for ref in ready]
+            _submit(idle, queue, running)  # the workers go on while the outcomes are reported
+            yield from ended
+    finally:
+        for actor in actors:
+            ray.kill(actor, no_restart=True)
+        if running:  # wait for the killed workers to be gone before tidying after them
+            ray.wait(list(running), num_returns=len(running), timeout=_KILL_SECONDS)
+        for _, job in running.values():
+            remove_temporaries(job.output)
+        if joined:
+            ray.shutdown()

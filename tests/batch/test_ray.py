@@ -1,0 +1,108 @@
+"""The ``ray`` engine on a local Ray instance (2 CPUs, started once for this module):
+the same pixels and records as the local engine, a corrupt photo that fails alone,
+and a worker killed during a job that leaves no broken output and the job done."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylegram.batch import BatchProgress, plan_jobs, run_batch
+from stylegram.image import read_metadata
+
+from .conftest import TINY, leftovers
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance with 2 CPUs, shared by this module's tests."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def _same_results(a: Path, b: Path) -> None:
+    assert np.array_equal(_pixels(a), _pixels(b)), f"{a} and {b} differ"
+    record_a, record_b = read_metadata(a), read_metadata(b)
+    assert record_a.pop("seconds") > 0 and record_b.pop("seconds") > 0  # the only field that differs
+    assert record_a == record_b
+
+
+def test_ray_workers_write_the_pixels_of_the_local_engine_and_a_corrupt_photo_fails_alone(local_ray, photos, corrupt, styles, tmp_path):
+    local = run_batch(plan_jobs([photos], styles[:1], tmp_path / "local", TINY))
+    summary = run_batch(
+        plan_jobs([photos], styles[:1], tmp_path / "ray", TINY), engine="ray", workers=2, summary=tmp_path / "ray.jsonl"
+    )
+    statuses = {Path(o.job.output).name: o.status for o in summary.outcomes}
+    assert statuses == {"broken_starry.png": "failed", "prime_starry.png": "ok", "street_starry.png": "ok"}
+    assert statuses == {Path(o.job.output).name: o.status for o in local.outcomes}
+    assert "broken.jpg: image file is truncated or corrupt" in str(summary.failed[0].error)
+    for name in ("prime_starry.png", "street_starry.png"):
+        _same_results(tmp_path / "local" / name, tmp_path / "ray" / name)
+    assert {o.worker for o in summary.outcomes} != {o.worker for o in local.outcomes}  # ran in the workers
+    assert sorted(p.name for p in (tmp_path / "ray").iterdir()) == ["prime_starry.png", "street_starry.png"]
+    lines = [json.loads(line) for line in (tmp_path / "ray.jsonl").read_text().splitlines()]
+    assert sorted(line["status"] for line in lines) == ["failed", "ok", "ok"]
+
+    done = plan_jobs([photos / "prime.png", photos / "street.jpg"], styles[:1], tmp_path / "ray", TINY)
+    assert [o.status for o in run_batch(done, engine="ray").outcomes] == ["skipped", "skipped"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _kill_once_busy(pid: int, killed: list[int]) -> None:
+    """SIGKILL ``pid`` once it has spent 0.2 s of CPU on the job it was just given
+    (between jobs a worker is idle), so the kill lands inside that job."""
+    start = _cpu_seconds(pid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if _cpu_seconds(pid) - start >= 0.2:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+        time.sleep(0.01)
+
+
+def test_a_worker_killed_during_a_job_leaves_no_broken_output_and_the_job_completes(local_ray, photos, styles, tmp_path):
+    longer = TINY.with_options(steps=10)  # a job: over a second of CPU
+    jobs = plan_jobs([photos], styles[:1], tmp_path / "ray", longer)
+    killed: list[int] = []
+    killers: list[threading.Thread] = []
+
+    def kill_the_worker_in_its_next_job(event: BatchProgress) -> None:
+        if not killers:  # the worker already holds the second job
+            pid = int(event.outcome.worker.rsplit(":", 1)[1])
+            killers.append(threading.Thread(target=_kill_once_busy, args=(pid, killed)))
+            killers[0].start()
+
+    summary = run_batch(jobs, engine="ray", workers=1, callback=kill_the_worker_in_its_next_job, summary=tmp_path / "ray.jsonl")
+    killers[0].join()
+    assert len(killed) == 1, "the second job ended before the worker was killed in it"
+    first, second = summary.outcomes
+    assert (first.status, second.status) == ("ok", "ok")
+    assert int(second.worker.rsplit(":", 1)[1]) != killed[0]  # done again by the restarted worker
+    assert sorted(p.name for p in (tmp_path / "ray").iterdir()) == ["prime_starry.png", "street_starry.png"]
+    assert not leftovers(tmp_path / "ray")
+    lines = [json.loads(line) for line in (tmp_path / "ray.jsonl").read_text().splitlines()]
+    assert [line["status"] for line in lines] == ["ok", "ok"]
+    local = run_batch(plan_jobs([Path(second.job.content)], styles[:1], tmp_path / "local", longer))
+    _same_results(Path(local.outcomes[0].job.output), Path(second.job.output))
