@@ -81,3 +81,26 @@ def test_a_job_stopped_while_it_waits_never_starts(inputs_and_config):
     with pytest.raises(Cancelled) as raised:
         list(updates)
     assert raised.value.partial is None and raised.value.step == 0
+
+
+class _WatchedSlot:
+    """A free device slot that records when the run lets it go."""
+
+    def __init__(self) -> None:
+        self.freed = threading.Event()
+
+    def __enter__(self) -> None:
+        self.freed.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        self.freed.set()
+
+
+def test_closing_the_stream_stops_the_run_and_frees_the_device(inputs_and_config):
+    inputs, config = inputs_and_config
+    slot, stop = _WatchedSlot(), threading.Event()
+    updates = stream(inputs, config.with_options(steps=500), stop=stop, device_slot=slot)
+    assert any(update.event is not None for update in updates)  # stops at the first iteration
+    updates.close()  # what Gradio does when the visitor's tab closes
+    assert stop.is_set()
+    assert slot.freed.wait(120)  # the worker ended after its iteration; the bound only catches a hang

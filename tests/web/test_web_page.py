@@ -39,12 +39,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def served(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))  # uploads land here
         page = launch(WebSettings(port=free_port(), max_upload_mb=1, max_pixels=1_000_000, max_steps=400))
-        yield page.local_url
+        yield page
         page.close()
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    return served.local_url
 
 
 @pytest.fixture
@@ -334,3 +339,53 @@ def test_a_password_server_shows_no_page_without_the_login(tmp_path):
                 assert answer.status == 200
         finally:
             page.close()
+
+
+def call_run_job(served, path):
+    """Run a 1-iteration, 64 px job through Gradio's HTTP API with the file at ``path``
+    as the content and the style image; returns the event stream's text."""
+    job = next(f for f in served.fns.values() if f.name == "run_job")
+    values = [{"Size (px)": "64", "Steps": 1}.get(c.label, c.value) for c in job.inputs[2:]]
+    image = {"path": str(path), "meta": {"_type": "gradio.FileData"}, "orig_name": Path(path).name}
+    body = json.dumps({"data": [image, [{"image": image}], *values]}).encode()
+    call = urllib.request.Request(
+        f"{served.local_url}gradio_api/call/run_job", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(call, timeout=30) as answer:
+        event_id = json.load(answer)["event_id"]
+    with urllib.request.urlopen(f"{served.local_url}gradio_api/call/run_job/{event_id}", timeout=JOB_SECONDS / 1000) as events:
+        return events.read().decode()
+
+
+def test_a_file_planted_in_the_shared_gradio_cache_is_not_accepted_as_an_input(served):
+    shared = Path(tempfile.gettempdir()) / "gradio" / f"planted-as-input-{os.getpid()}"
+    shared.mkdir(parents=True, exist_ok=True)
+    planted = shared / "secret.png"
+    Image.new("RGB", (64, 64)).save(planted)
+    try:
+        answer = call_run_job(served, planted)
+    finally:
+        planted.unlink()
+        shared.rmdir()
+    assert "event: error" in answer and "event: complete" not in answer
+    boundary = "stylegram-test-boundary"
+    form = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="tubingen.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n").encode() + (EXAMPLES / "tubingen.jpg").read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    upload = urllib.request.Request(f"{served.local_url}gradio_api/upload", data=form,
+                                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(upload, timeout=30) as answer:
+        (uploaded,) = json.load(answer)
+    assert "event: complete" in call_run_job(served, uploaded)  # the same call with this server's upload runs
+
+
+def test_an_animated_image_is_said_to_run_on_its_first_frame(server, context, tmp_path):
+    animated = tmp_path / "moving.gif"
+    frames = [Image.new("RGB", (64, 48), colour) for colour in ("red", "blue")]
+    frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    page = open_page(context, server)
+    use_examples(page, 2)
+    page.locator("#styles input[type=file]").set_input_files(str(animated))
+    page.locator("#styles img").nth(1).wait_for()
+    page.click("#start")
+    assert "moving.gif: animated; only the first frame is used." in toast(page)
+    wait_for_text(page, "#progress", "Done: 2 iterations")

@@ -95,3 +95,25 @@ def test_an_unreadable_password_file_is_a_clear_error(tmp_path):
         WebSettings(password_file=str(empty)).password()
     with pytest.raises(OptionError, match=r"^password_file: cannot read .*missing"):
         WebSettings(password_file=str(tmp_path / "missing")).password()
+
+
+def test_an_exposed_server_starts_only_with_the_explicit_flag_and_says_so(monkeypatch):
+    monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "stylegram", "web", "--host", "0.0.0.0", "--port", str(port),
+               "--allow-unauthenticated"]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in server.stderr:  # until the start-up line, or the end of a process that failed
+            lines.append(line)
+            if "serving the page" in line:
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    text = "".join(lines)
+    assert f"serving the page on every interface, port {port}" in text
+    assert "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)" in text
