@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -97,8 +98,9 @@ def test_an_unreadable_password_file_is_a_clear_error(tmp_path):
         WebSettings(password_file=str(tmp_path / "missing")).password()
 
 
-def test_an_exposed_server_starts_only_with_the_explicit_flag_and_says_so(monkeypatch):
+def test_an_exposed_server_starts_only_with_the_explicit_flag_and_says_so(monkeypatch, tmp_path):
     monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # the server makes its private folder in here
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -111,9 +113,11 @@ def test_an_exposed_server_starts_only_with_the_explicit_flag_and_says_so(monkey
             lines.append(line)
             if "serving the page" in line:
                 break
+        assert len(list(tmp_path.glob("stylegram-web-*"))) == 1
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.send_signal(signal.SIGINT)  # Ctrl+C
+        server.communicate(timeout=60)
     text = "".join(lines)
     assert f"serving the page on every interface, port {port}" in text
     assert "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)" in text
+    assert not any(tmp_path.glob("stylegram-web-*"))  # stopped with Ctrl+C, it leaves no visitor's file behind
