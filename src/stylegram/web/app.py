@@ -143,7 +143,11 @@ class _Visitors:
         jobs = self.root / "jobs"
         jobs.mkdir(mode=0o700, exist_ok=True)
         for old in jobs.iterdir():
-            if time.time() - old.stat().st_mtime > self.keep_seconds:
+            try:
+                age = time.time() - old.stat().st_mtime
+            except FileNotFoundError:  # a closed page's folder, deleted meanwhile by forget()
+                continue
+            if age > self.keep_seconds:
                 shutil.rmtree(old, ignore_errors=True)
         folder = Path(tempfile.mkdtemp(dir=jobs))
         with self.lock:
