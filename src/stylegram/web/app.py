@@ -99,6 +99,7 @@ class _Visitors:
         self.lock = threading.Lock()
         self.jobs: dict[str, list[_Job]] = {}
         self.folders: dict[str, list[Path]] = {}
+        self.closed: set[str] = set()  # pages gone: a job of theirs that still runs is stopped at once
 
     def enqueue(self, session: str) -> None:
         with self.lock:
@@ -112,6 +113,8 @@ class _Visitors:
             if job is None:
                 job = _Job()
                 jobs.append(job)
+            if session in self.closed:
+                job.stop.set()
             job.started = True
             return job
 
@@ -158,6 +161,7 @@ class _Visitors:
         """The page closed: stop its jobs and delete their files."""
         self.cancel(session)
         with self.lock:
+            self.closed.add(session)
             self.jobs.pop(session, None)
             folders = self.folders.pop(session, [])
         for folder in folders:
