@@ -315,3 +315,8 @@ def web_command(debug: bool, **settings: Any) -> None:
         _fail(error, debug)
     click.echo(f"stylegram: serving the page at {page.local_url} (Ctrl+C to stop)", err=True)
     page.block_thread()
+
+
+from .video import video_command  # noqa: E402  (cli/video.py reads _stopping from here when it runs)
+
+main.add_command(video_command)
