@@ -197,7 +197,7 @@ def _open_video(path: Path):  # -> av.container.InputContainer
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as error:
-        raise _fail(path, f"not a video FFmpeg can read ({error.strerror or error})") from None
+        raise _fail(path, f"not a video FFmpeg can read, or a truncated one ({error.strerror or error})") from None
     if not container.streams.video:
         container.close()
         raise _fail(path, "has no video stream")
