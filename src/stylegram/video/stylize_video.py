@@ -35,7 +35,7 @@ from ..config import StyleConfig
 from ..engine import transfer
 from ..errors import Cancelled, Interrupted, OptionError, StylegramError
 from ..events import ProgressCallback
-from ..image import ImageSource, resize, to_pil, to_tensor, write_image
+from ..image import ImageSource, output_size, resize, to_pil, write_image
 from ..image.color import luminance_image
 from ..losses.temporal import TemporalTerm
 from .flow import consistency_mask, optical_flow, warp
@@ -282,6 +282,7 @@ def stylize_video(
     api.check_output_not_input(output, source, *(styles if isinstance(styles, (list, tuple)) else [styles]))
     clip = probe(source, fps=fps)
     check_video_output(output, clip)
+    output_size(*clip.size, config.size, str(clip.path))  # a size error names the clip, not "<image>"
     first = next(read_frames(clip))
     inputs = api.load_inputs(first, styles, config)
     size = inputs.size
