@@ -101,3 +101,24 @@ def test_webm_refuses_aac_sound_before_any_work(clip: Path, tmp_path: Path) -> N
         check_video_output(tmp_path / "out.webm", probe(clip))
     silent = probe(make_clip(tmp_path / "silent.mp4", audio=False))
     assert check_video_output(tmp_path / "out.webm", silent) == tmp_path / "out.webm"
+
+
+def test_rotation_metadata_is_applied_to_the_frames(tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "turned.mp4"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=RATE)
+        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        video.set_display_rotation(90)  # shown turned 90 degrees counter-clockwise
+        for i in range(2):
+            frame = av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
+            frame.pts = i
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    info = probe(path)
+    assert (info.rotation, info.size) == (90, (HEIGHT, WIDTH))
+    first = np.asarray(next(read_frames(info))).astype(int)
+    assert np.abs(first - np.rot90(pattern(0), 1)).mean() < 12 < np.abs(first - np.rot90(pattern(0), -1)).mean()
