@@ -21,8 +21,8 @@ import click
 from ..batch.jobs import METHODS
 from ..batch.runner import ENGINES
 from ..errors import OptionError, StylegramError
-from ..config import StyleConfig, flag
-from .options import config_options
+from ..config import flag
+from .options import config_from, config_options
 
 __all__ = ["batch_command", "FAILED_EXIT_CODE", "SUMMARY_NAME"]
 
@@ -152,7 +152,7 @@ def _run(
 ) -> Any:
     from ..batch import plan_jobs, read_manifest, run_batch
 
-    config = StyleConfig(**{name: value for name, value in options.items() if value is not None})
+    config = config_from(options)
     if manifest is not None:
         if photos or styles:
             raise OptionError("{manifest}: give either a manifest or PHOTOS and --style, not both", "manifest")

@@ -323,3 +323,7 @@ def web_command(debug: bool, **settings: Any) -> None:
 from .batch import batch_command  # noqa: E402 - the batch command's module registers here
 
 main.add_command(batch_command)
+
+from .video import video_command  # noqa: E402  (cli/video.py reads _stopping from here when it runs)
+
+main.add_command(video_command)

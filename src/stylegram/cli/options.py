@@ -45,3 +45,14 @@ def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
             )
         command = option(command)
     return command
+
+
+def config_from(values: dict[str, Any]) -> StyleConfig:
+    """The config from a command's keyword arguments: the options given (not ``None``)
+    over the defaults; other arguments are ignored.
+
+    Raises:
+        OptionError: A value the config rejects.
+    """
+    names = {f.name for f in fields(StyleConfig)}
+    return StyleConfig(**{k: v for k, v in values.items() if k in names and v is not None})

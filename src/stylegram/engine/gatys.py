@@ -20,7 +20,7 @@ from ..errors import Cancelled, Interrupted, NonFiniteLossError, StylegramError
 from ..events import ProgressCallback, ProgressEvent
 from ..image.color import combine_luminance, luminance_image, match_luminance
 from ..image.convert import resize, resize_tensor, to_pil, to_tensor
-from ..losses import LossInputs, gatys_terms
+from ..losses import LossInputs, PerceptualLoss, Term, gatys_terms
 from ..models import VGG19
 from .estimate import TimeLeft
 from .init import initial_image
@@ -46,6 +46,7 @@ class GatysLoss:
         blend: One weight per style image, summing to 1; the targets are the blended
             Gram matrices.
         autocast: dtype of the network's forward (float32 or bfloat16).
+        extra_terms: More terms for this scale's loss (e.g. video's temporal term).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class GatysLoss:
         styles: Sequence[torch.Tensor],
         blend: Sequence[float],
         autocast: torch.dtype,
+        extra_terms: Sequence[Term] = (),
     ) -> None:
         self.encoder = encoder
         self.autocast = autocast
@@ -64,6 +66,8 @@ class GatysLoss:
             features = self._features(content)
             self.content_features = {name: features[name].float() for name, _ in config.content_layers}
             self.loss = gatys_terms(config, [self._features(s) for s in styles], blend)
+            if extra_terms:
+                self.loss = PerceptualLoss([*self.loss.terms, *extra_terms])
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         device = image.device.type
@@ -114,6 +118,7 @@ def transfer(
     callback: ProgressCallback | None = None,
     steps_done: int = 0,
     stop: Callable[[], bool] | None = None,
+    extra_terms: Sequence[Term] = (),
 ) -> TransferResult:
     """Run the coarse-to-fine optimization and return the stylized image.
 
@@ -133,6 +138,8 @@ def transfer(
             run at the output size only, numbered from ``steps_done + 1``.
         stop: Checked before each scale and after each iteration; when it returns
             ``True`` the run ends with :class:`~stylegram.errors.Cancelled`.
+        extra_terms: Terms added to the loss at the output size (the last scale),
+            e.g. video's temporal term, which holds images of that size.
 
     Raises:
         Interrupted: Ctrl+C or SIGTERM; ``partial`` holds the best image so far (PIL).
@@ -170,7 +177,8 @@ def transfer(
             start_image = initial_image(kind, content_t, style_ts[0], generator, given)
             if config.preserve_color:  # a saved result or --init image is in colour
                 start_image = luminance_image(start_image)
-        loss_fn = GatysLoss(encoder, config, content_t, style_ts, blend, autocast)
+        extra = extra_terms if scale_size == size else ()
+        loss_fn = GatysLoss(encoder, config, content_t, style_ts, blend, autocast, extra)
         return _Render(colour, config.preserve_color), start_image, loss_fn
 
     render: _Render | None = None

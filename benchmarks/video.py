@@ -1,0 +1,131 @@
+"""Flicker of per-frame vs temporally consistent video stylization (issue 12).
+
+E_warp of Lai et al. 2018 (:func:`stylegram.video.warping_error`) on two clips: a
+photo panned and zoomed (known motion, generated here) and the first seconds of Big
+Buck Bunny ((c) copyright 2008, Blender Foundation / www.bigbuckbunny.org, CC BY 3.0;
+/work/shared/data/video/SOURCES.md), for ``temporal_weight=0`` (each frame on its
+own, full iterations) and the default consistent mode. Beside it, the style distance
+per frame (the Gatys style loss of each output frame against the painting, mean over
+frames), so that consistency is not bought by washing the style out, and seconds per
+frame. Results are rewritten to the JSON file after every row.
+
+    nice -n 10 python benchmarks/video.py --out docs/video-benchmark.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from stylegram import StyleConfig
+from stylegram import api
+from stylegram.examples import CONTENT, STYLE
+from stylegram.image import fit_long_side, resize, to_tensor
+from stylegram.losses import LossInputs, gatys_terms
+from stylegram.video import DEFAULT_TEMPORAL_WEIGHT, probe, read_frames, stylize_video, warping_error, write_clip
+
+BUNNY = Path("/work/shared/data/video/bigbuckbunny.mp4")
+ATTRIBUTION = (
+    '"Big Buck Bunny" (c) copyright 2008, Blender Foundation / www.bigbuckbunny.org, '
+    "licensed under Creative Commons Attribution 3.0 (CC BY 3.0)"
+)
+
+
+def pan_zoom_clip(folder: Path, frames: int, size: tuple[int, int]) -> Path:
+    """A folder of frames: the example photo panned right 3 px and zoomed 1 % per frame."""
+    photo = Image.open(CONTENT).convert("RGB")
+    width, height = size
+    out = folder / "panzoom"
+    out.mkdir()
+    for i in range(frames):
+        scale = 1.6 * (1 + 0.01 * i)
+        crop_w, crop_h = photo.width / scale, photo.height / scale * (photo.width / photo.height) * height / width
+        left = 40 + 3 * i * crop_w / width
+        top = (photo.height - crop_h) / 2
+        frame = photo.resize(size, Image.Resampling.LANCZOS, box=(left, top, left + crop_w, top + crop_h))
+        frame.save(out / f"frame_{i + 1:04d}.png")
+    return out
+
+
+def bunny_clip(folder: Path, frames: int, start: int) -> Path:
+    """The Big Buck Bunny frames ``start`` to ``start + frames`` as a short clip with its sound."""
+    clip = probe(BUNNY)
+    images = (image for index, image in enumerate(read_frames(clip)) if index >= start)
+    # Re-time the frames from 0 with the clip's own timeline (first frames' stamps).
+    return write_clip(folder / "bunny.mp4", clip, images, frames)
+
+
+def style_distance(config: StyleConfig, frames: list[np.ndarray]) -> float:
+    """Mean over frames of the unweighted Gatys style loss against the painting
+    (resized to the frames' long side, as the engine does at style scale 1)."""
+    encoder = api._encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, "cpu")
+    style = Image.open(STYLE).convert("RGB")
+    height, width = frames[0].shape[:2]
+    style = resize(style, fit_long_side(*style.size, max(width, height)))
+    with torch.no_grad():
+        loss = gatys_terms(config.with_options(style_weight=1.0), [encoder(to_tensor(style))], [1.0])
+        term = next(t for t in loss.terms if t.name == "style")
+        values = []
+        for frame in frames:
+            image = to_tensor(Image.fromarray(frame))
+            values.append(float(term(LossInputs(image, encoder(image)))))
+    return float(np.mean(values))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/video-benchmark.json"))
+    parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--size", type=int, default=96)
+    parser.add_argument("--steps", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    config = StyleConfig(size=args.size, steps=args.steps, device="cpu")
+    report = {
+        "machine": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "size": args.size,
+        "frames": args.frames,
+        "first_steps": args.steps,
+        "attribution": ATTRIBUTION,
+        "rows": [],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        clips = {"pan-zoom photo": pan_zoom_clip(folder, args.frames, (args.size, args.size * 2 // 3))}
+        if BUNNY.is_file():
+            clips["Big Buck Bunny (frames 50-)"] = bunny_clip(folder, args.frames, 50)
+        for name, source in clips.items():
+            for mode, weight in (("per-frame", 0.0), ("consistent", DEFAULT_TEMPORAL_WEIGHT)):
+                output = folder / f"{len(report['rows'])}.mkv"
+                start = time.perf_counter()
+                result = stylize_video(source, STYLE, output, config, temporal_weight=weight)
+                seconds = time.perf_counter() - start
+                outputs = [np.asarray(f) for f in read_frames(probe(output))]
+                inputs = [np.asarray(resize(f, result.size)) for f in read_frames(probe(source))]
+                report["rows"].append(
+                    {
+                        "clip": name,
+                        "mode": mode,
+                        "temporal_weight": weight,
+                        "later_steps": result.later_steps,
+                        "e_warp": warping_error(outputs, inputs),
+                        "style_distance": style_distance(config, outputs),
+                        "seconds": round(seconds, 1),
+                        "seconds_per_later_frame": round(result.seconds_per_frame, 2),
+                    }
+                )
+                args.out.write_text(json.dumps(report, indent=1))
+                print(json.dumps(report["rows"][-1]), flush=True)
+
+
+if __name__ == "__main__":
+    main()

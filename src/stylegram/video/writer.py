@@ -1,0 +1,246 @@
+"""Writing a clip by the output's extension, with the source's timeline and sound.
+
+``.mp4`` / ``.mov`` / ``.mkv``: H.264 (libx264), ``yuv420p`` so that every player
+shows it; a frame size with an odd side cannot be subsampled 4:2:0, so it is written
+``yuv444p`` instead (exact size kept; a few hardware players refuse 4:4:4).
+``.webm``: VP9 ``yuv420p`` (odd sizes allowed). ``.gif``: Pillow, each frame's
+duration kept (to GIF's 10 ms unit); a GIF is assembled in memory, as its format
+needs. Anything without one of these suffixes is a folder of numbered PNG frames.
+
+Each frame keeps its source timestamp (variable frame rates survive); the audio
+stream's packets are copied untouched (remuxed, never re-encoded), interleaved with
+the video as it is written so that memory does not grow with the clip's length.
+Files appear atomically: written beside the target under a temporary name, then
+renamed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import shutil
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from PIL import Image
+
+from ..errors import OutputPathError
+from .frames import Clip
+
+__all__ = ["CONTAINERS", "DEFAULT_CRF", "output_kind", "check_video_output", "write_clip"]
+
+CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
+"""Video file suffixes and their FFmpeg muxers."""
+
+DEFAULT_CRF = {"libx264": 18, "libvpx-vp9": 31}
+"""Constant-rate-factor quality per encoder when none is given (lower is better)."""
+
+_WEBM_AUDIO = ("opus", "vorbis")
+
+
+def output_kind(path: str | Path) -> str:
+    """``"video"``, ``"gif"`` or ``"folder"`` for an output path, by its suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix in CONTAINERS:
+        return "video"
+    if suffix == ".gif":
+        return "gif"
+    return "folder"
+
+
+def _audio_codec(clip: Clip) -> str | None:
+    if not clip.audio:
+        return None
+    import av
+
+    with av.open(str(clip.path)) as container:
+        return container.streams.audio[0].codec_context.name
+
+
+def check_video_output(path: str | Path, clip: Clip) -> Path:
+    """Check, before any work, that the clip can be written at ``path``.
+
+    Raises:
+        OutputPathError: Missing or read-only folder; a frames folder that already
+            holds files; an existing folder where a file would go; a WebM output for
+            a source whose audio is neither Opus nor Vorbis (WebM holds no other;
+            write .mp4 or .mkv, or drop the sound).
+    """
+    target = Path(path)
+    kind = output_kind(target)
+    parent = target.parent
+    if not parent.is_dir():
+        raise OutputPathError(f"{target}: folder {parent} does not exist", str(target))
+    if not os.access(parent, os.W_OK):
+        raise OutputPathError(f"{target}: folder {parent} is not writable", str(target))
+    if kind == "folder":
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise OutputPathError(
+                f"{target}: exists and is not an empty folder; a frames output needs a new folder "
+                f"(or give a file name ending in {', '.join(sorted([*CONTAINERS, '.gif']))})",
+                str(target),
+            )
+    elif target.is_dir():
+        raise OutputPathError(f"{target}: is a folder, not a file name", str(target))
+    if target.suffix.lower() == ".webm":
+        codec = _audio_codec(clip)
+        if codec is not None and codec not in _WEBM_AUDIO:
+            raise OutputPathError(
+                f"{target}: the source's audio is {codec}, which WebM cannot hold (only Opus or Vorbis) and "
+                "stylegram copies sound without re-encoding; write .mp4 or .mkv instead",
+                str(target),
+            )
+    return target
+
+
+def _temporary(target: Path) -> Path:
+    return target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+
+
+def write_clip(
+    path: str | Path, clip: Clip, frames: Iterable[Image.Image], count: int, *, crf: int | None = None
+) -> Path:
+    """Write ``count`` frames with the timestamps of the clip's first ``count`` frames.
+
+    Args:
+        path: The output (kind by extension, see the module notes). Replaced
+            atomically if it exists.
+        clip: The source: its timestamps, durations and audio stream.
+        frames: ``RGB`` images of one size (odd sides allowed), in order; only the
+            first ``count`` are read.
+        count: How many frames to write, from 1 to ``clip.frames``; the audio is cut
+            where the last of them ends (all of it for the whole clip).
+        crf: Encoder quality (constant rate factor, lower is better), default
+            :data:`DEFAULT_CRF`; ignored for GIF and frames.
+
+    Returns:
+        The path written.
+
+    Raises:
+        OutputPathError: The write failed; nothing is left at ``path`` from this call.
+    """
+    target = Path(path)
+    kind = output_kind(target)
+    temporary = _temporary(target)
+    taken = _first(frames, count)
+    try:
+        if kind == "folder":
+            temporary.mkdir()
+            for index, image in enumerate(taken, 1):
+                image.save(temporary / f"frame_{index:06d}.png")
+            if target.is_dir():
+                target.rmdir()  # empty: checked before the run
+        elif kind == "gif":
+            _write_gif(temporary, clip, list(taken))
+        else:
+            _write_video(temporary, target.suffix.lower(), clip, taken, count, crf)
+        os.replace(temporary, target)
+    except OSError as error:
+        _remove(temporary)
+        raise OutputPathError(f"{target}: could not write the video ({error})", str(target)) from None
+    except BaseException:
+        _remove(temporary)
+        raise
+    return target
+
+
+def _first(frames: Iterable[Image.Image], count: int) -> Iterator[Image.Image]:
+    for index, image in enumerate(frames):
+        if index == count:
+            return
+        yield image
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _write_gif(path: Path, clip: Clip, images: list[Image.Image]) -> None:
+    durations = [round(float(d) * 1000) for d in clip.durations[: len(images)]]
+    first, *rest = images
+    first.save(path, format="GIF", save_all=True, append_images=rest, duration=durations, loop=0, disposal=1)
+
+
+def _write_video(
+    path: Path, suffix: str, clip: Clip, frames: Iterable[Image.Image], count: int, crf: int | None
+) -> None:
+    import av
+
+    codec = "libvpx-vp9" if suffix == ".webm" else "libx264"
+    quality = DEFAULT_CRF[codec] if crf is None else crf
+    end = clip.times[count - 1] + clip.durations[count - 1] if count < clip.frames else None
+    images = iter(frames)
+    first = next(images, None)
+    if first is None:
+        raise OutputPathError(f"{path}: no frames to write", str(path))
+    source = av.open(str(clip.path)) if clip.audio else None
+    try:
+        with av.open(str(path), "w", format=CONTAINERS[suffix]) as output:
+            video = _video_stream(output, codec, first.size, clip, quality)  # stream 0, audio after it
+            audio = _AudioCopy(source, output, end) if source is not None else None
+            for index, image in enumerate(itertools.chain([first], images)):
+                frame = av.VideoFrame.from_image(image)
+                frame.pts = round(clip.times[index] / video.time_base)
+                frame.time_base = video.time_base
+                packets = video.encode(frame)
+                if audio is not None:
+                    audio.until(clip.times[index])
+                for packet in packets:
+                    output.mux(packet)
+            for packet in video.encode(None):
+                output.mux(packet)
+            if audio is not None:
+                audio.until(end)
+    finally:
+        if source is not None:
+            source.close()
+
+
+def _video_stream(output, codec: str, size: tuple[int, int], clip: Clip, crf: int):  # -> av.VideoStream
+    width, height = size
+    odd = width % 2 or height % 2
+    pixel_format = "yuv444p" if codec == "libx264" and odd else "yuv420p"
+    options = {"crf": str(crf)}
+    if codec == "libvpx-vp9":
+        options["b"] = "0"  # constant quality
+    rate = clip.rate.limit_denominator(1001000)
+    stream = output.add_stream(codec, rate=rate, options=options)
+    stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
+    stream.time_base = clip.time_base
+    return stream
+
+
+class _AudioCopy:
+    """Copies the source's first audio stream's packets into ``output``, up to a time."""
+
+    def __init__(self, source, output, end: Fraction | None) -> None:
+        self.output = output
+        self.end = end
+        stream = source.streams.audio[0]
+        self.stream = output.add_stream_from_template(stream)
+        self.base = Fraction(stream.time_base)
+        self.start = Fraction(stream.start_time or 0) * self.base
+        self.packets = (p for p in source.demux(stream) if p.dts is not None)
+        self.pending = None
+
+    def until(self, time: Fraction | None) -> None:
+        """Mux the packets that start before ``time`` seconds (``None``: to the end),
+        never past the output's end."""
+        while True:
+            packet = self.pending or next(self.packets, None)
+            self.pending = None
+            if packet is None:
+                return
+            start = (Fraction(packet.pts if packet.pts is not None else packet.dts) * self.base) - self.start
+            if self.end is not None and start >= self.end:
+                return
+            if time is not None and start > time:
+                self.pending = packet
+                return
+            packet.stream = self.stream
+            self.output.mux(packet)
