@@ -25,4 +25,5 @@ __all__ = [
     "warp",
     "warping_error",
     "work_folder",
+    "write_clip",
 ]
