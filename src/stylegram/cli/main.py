@@ -315,3 +315,8 @@ def web_command(debug: bool, **settings: Any) -> None:
         _fail(error, debug)
     click.echo(f"stylegram: serving the page at {page.local_url} (Ctrl+C to stop)", err=True)
     page.block_thread()
+
+
+from .fast import register as _register_fast  # noqa: E402  (its commands use this module's helpers)
+
+_register_fast(main)
