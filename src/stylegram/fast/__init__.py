@@ -5,6 +5,7 @@ Johnson, Alahi & Fei-Fei (ECCV 2016) with instance normalization (Ulyanov et al.
 built-in model by name, :func:`stylize` applies it (PIL in, PIL out).
 """
 
+from .export import export_onnx
 from .model_file import FORMAT_VERSION, FastModel, ModelFileError, ModelRecord, builtin_models, load_model, save_model
 from .network import TransformerNet
 from .stylize import stylize
@@ -19,6 +20,7 @@ __all__ = [
     "TransformerNet",
     "builtin_models",
     "checkpoint_path",
+    "export_onnx",
     "load_model",
     "save_model",
     "stylize",
