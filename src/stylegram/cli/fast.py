@@ -99,10 +99,12 @@ def train_command(
     with _stopping(debug):
         from .. import fast
         from ..errors import Interrupted
-        from ..image import write_image
+        from ..image import read_image, write_image
         from .progress import ProgressBar
 
         _model_output(output)
+        fast.photo_paths(photos)  # a missing or empty folder fails before the progress bar
+        read_image(painting)
         loss = LossSettings(**{k: v for k, v in loss_options.items() if v is not None})
         settings = fast.TrainSettings(size=size, steps=steps, batch=batch, width=width, lr=lr, seed=seed, device=device, precision=precision)
         checkpoint = fast.checkpoint_path(output)

@@ -8,6 +8,7 @@ built-in model by name, :func:`stylize` applies it (PIL in, PIL out).
 from .export import export_onnx
 from .model_file import FORMAT_VERSION, FastModel, ModelFileError, ModelRecord, builtin_models, load_model, save_model
 from .network import TransformerNet
+from .photos import photo_paths
 from .stylize import stylize
 from .train import TrainSettings, checkpoint_path, train
 
@@ -22,6 +23,7 @@ __all__ = [
     "checkpoint_path",
     "export_onnx",
     "load_model",
+    "photo_paths",
     "save_model",
     "stylize",
     "train",
