@@ -130,6 +130,7 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet, record: ModelR
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(payload, handle)
+        os.chmod(name, 0o644)  # mkstemp makes it owner-only; a model file is for sharing
         os.replace(name, target)
     except BaseException:
         Path(name).unlink(missing_ok=True)
