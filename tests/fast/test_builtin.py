@@ -1,6 +1,5 @@
 """The built-in model: loads by name, has its record, and paints toward its painting."""
 
-import pytest
 import torch
 
 from stylegram.config import LossSettings
