@@ -327,3 +327,7 @@ main.add_command(batch_command)
 from .video import video_command  # noqa: E402  (cli/video.py reads _stopping from here when it runs)
 
 main.add_command(video_command)
+
+from .fast import register as _register_fast  # noqa: E402  (its commands use this module's helpers)
+
+_register_fast(main)

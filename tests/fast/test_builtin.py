@@ -1,0 +1,41 @@
+"""The built-in model: loads by name, has its record, and paints toward its painting."""
+
+import torch
+
+from stylegram.config import LossSettings
+from stylegram.examples import CONTENT, STYLE
+from stylegram.fast import builtin_models, load_model, stylize
+from stylegram.image import fit_long_side, read_image, resize, to_tensor
+from stylegram.losses import gram_matrix, style_loss
+from stylegram.models import VGG19, load_weights, preprocessing
+
+
+def test_starry_night_is_built_in_with_a_full_record():
+    assert "starry_night" in builtin_models()
+    model = load_model("starry_night")
+    record = model.record
+    assert record.painting == "starry_night.jpg" and record.steps > 0 and record.seconds > 0
+    assert record.command.startswith("stylegram train ") and record.machine
+    assert builtin_models()["starry_night"].stat().st_size <= 2 * 1024 * 1024
+
+
+def test_starry_night_moves_an_unseen_photo_toward_the_painting():
+    # The bundled Tübingen photo is not among the training photos (Kodak 01-12).
+    model = load_model("starry_night")
+    photo = read_image(CONTENT).rgb
+    out = stylize(model, photo, size=192)
+    x, y = to_tensor(resize(photo, out.size)), to_tensor(out)
+    assert float((x - y).abs().mean()) > 0.05  # visibly changed
+    loss = LossSettings()
+    state, kind = load_weights(loss.weights, loss.preprocessing)
+    encoder = VGG19(state, preprocessing(kind), [n for n, _ in loss.style_layers])
+    painting = read_image(STYLE).rgb
+    target = to_tensor(resize(painting, fit_long_side(*painting.size, 192)))
+    with torch.no_grad():
+        grams = {n: gram_matrix(f) for n, f in encoder(target).items()}
+
+        def distance(image):
+            return sum(float(style_loss(gram_matrix(f), grams[n])) for n, f in encoder(image).items())
+
+        before, after = distance(x), distance(y)
+    assert after < 0.7 * before, (before, after)
