@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from stylegram import StyleConfig
-from stylegram import api
+from stylegram.models import encoder
 from stylegram.examples import CONTENT, STYLE
 from stylegram.image import fit_long_side, resize, to_tensor
 from stylegram.losses import LossInputs, gatys_terms
@@ -66,17 +66,17 @@ def bunny_clip(folder: Path, frames: int, start: int) -> Path:
 def style_distance(config: StyleConfig, frames: list[np.ndarray]) -> float:
     """Mean over frames of the unweighted Gatys style loss against the painting
     (resized to the frames' long side, as the engine does at style scale 1)."""
-    encoder = api._encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, "cpu")
+    network = encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, "cpu")
     style = Image.open(STYLE).convert("RGB")
     height, width = frames[0].shape[:2]
     style = resize(style, fit_long_side(*style.size, max(width, height)))
     with torch.no_grad():
-        loss = gatys_terms(config.with_options(style_weight=1.0), [encoder(to_tensor(style))], [1.0])
+        loss = gatys_terms(config.with_options(style_weight=1.0), [network(to_tensor(style))], [1.0])
         term = next(t for t in loss.terms if t.name == "style")
         values = []
         for frame in frames:
             image = to_tensor(Image.fromarray(frame))
-            values.append(float(term(LossInputs(image, encoder(image)))))
+            values.append(float(term(LossInputs(image, network(image)))))
     return float(np.mean(values))
 
 

@@ -227,7 +227,7 @@ def test_c13_large_image_downscaled_to_working_size(cases, cli, tmp_path):
 
 def test_c13_size_that_cannot_fit_rejected_before_the_run(cases, cli, tmp_path, monkeypatch):
     monkeypatch.setenv("STYLEGRAM_MEMORY_LIMIT", "16G")
-    monkeypatch.setattr(api, "_encoder", lambda *a: pytest.fail("the model must not load"))
+    monkeypatch.setattr(api, "encoder", lambda *a: pytest.fail("the model must not load"))
     out = previous(tmp_path / "out.png")
     result = cli(cases / "c13_large_8000x6000.png", cases / STYLE, "-o", out, "--size", 8000)
     line = rejected(result, r"out of memory: 8000x6000 px needs about \d+\.\d GiB on cpu, 16\.0 GiB available; use --size \d+ or smaller", out)
@@ -243,7 +243,7 @@ def test_c15_the_run_pushes_saturated_pixels_out_of_range(cases):
     iterates really leave 0-1 (the raw image has no bounds under L-BFGS), so the result
     is in range because the engine keeps it there; the 8-bit conversion's own clamp is
     tested by hand in tests/image/test_convert.py."""
-    from stylegram.api import _encoder
+    from stylegram.models import encoder as _encoder
     from stylegram.engine import GatysLoss
     from stylegram.engine.optimize import optimize_scale
     from stylegram.image import to_tensor
@@ -291,7 +291,7 @@ def test_c15_no_isolated_opposite_extremes(cases, cli, tmp_path):
 
 
 def test_c16_missing_output_folder_rejected_before_the_model_loads(cases, cli, tmp_path, monkeypatch):
-    monkeypatch.setattr(api, "_encoder", lambda *a: pytest.fail("the model must not load"))
+    monkeypatch.setattr(api, "encoder", lambda *a: pytest.fail("the model must not load"))
     started = time.perf_counter()
     result = cli(cases / CONTENT, cases / STYLE, "-o", tmp_path / "no_such_dir" / "out.png")
     rejected(result, r"no_such_dir/out\.png: folder .*no_such_dir does not exist")

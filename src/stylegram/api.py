@@ -6,7 +6,6 @@ PIL images. Everything a front end (CLI, web app, scripts) needs goes through he
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from .config import INITS, MIN_SIDE, StyleConfig, suggest
 from .errors import Cancelled, ImageReadError, OptionError, OutputPathError, StylegramError
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
-from .models import VGG19, check_layers, load_weights, preprocessing
+from .models import check_layers, encoder, load_weights
 from .resume import RunPlan, checkpoint_path, input_record, partial_path, plan_run
 
 __all__ = [
@@ -258,12 +257,6 @@ def scale_schedule(config: StyleConfig, size: tuple[int, int], steps_done: int =
     return [size] if steps_done else scale_sizes(size, config.scales)[-config.steps :]
 
 
-@functools.lru_cache(maxsize=4)
-def _encoder(source: str, prep: str, layers: tuple[str, ...], pooling: str, device: str) -> VGG19:
-    state, kind = load_weights(source, prep)
-    return VGG19(state, preprocessing(kind), layers, pooling).to(device, memory_format=torch.channels_last)
-
-
 def run(
     content: ImageSource,
     styles: ImageSource | Sequence[ImageSource],
@@ -325,11 +318,11 @@ def run(
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)
     generator = seed_generator(config.seed)
-    encoder = _encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
+    network = encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
     log.info("stylizing at %dx%d px on %s (%s)", *inputs.size, device, dtype)
     try:
         result = transfer(
-            encoder,
+            network,
             config,
             inputs.content.rgb,
             [s.composited() for s in inputs.styles],

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from stylegram import run
-from stylegram.api import _encoder
+from stylegram.models import encoder as _encoder
 from stylegram.config import StyleConfig
 from stylegram.engine import GatysLoss
 from stylegram.image import to_tensor

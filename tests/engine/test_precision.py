@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from stylegram.api import _encoder
+from stylegram.models import encoder as _encoder
 from stylegram.config import StyleConfig
 from stylegram.engine import GatysLoss
 from stylegram.image import to_tensor

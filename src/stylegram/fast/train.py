@@ -34,7 +34,7 @@ from ..errors import Interrupted, NonFiniteLossError, OptionError
 from ..events import ProgressCallback, ProgressEvent
 from ..image import fit_long_side, read_image, resize, to_pil, to_tensor
 from ..losses import LossInputs, gatys_terms
-from ..models import VGG19, load_weights, preprocessing
+from ..models import encoder as vgg_encoder
 from .model_file import FastModel, ModelFileError, ModelRecord
 from .network import WIDTHS, TransformerNet
 from .photos import PhotoCrops, photo_paths
@@ -91,12 +91,6 @@ def checkpoint_path(output: str | os.PathLike[str]) -> Path:
     """Where a training run writing ``output`` keeps its checkpoint: ``OUT-stem.ckpt`` beside it."""
     path = Path(output)
     return path.with_name(f"{path.stem}.ckpt")
-
-
-def _encoder(loss: LossSettings, device: torch.device) -> VGG19:
-    """VGG19 with the loss's layers (the same construction as the optimization's)."""
-    state, kind = load_weights(loss.weights, loss.preprocessing)
-    return VGG19(state, preprocessing(kind), loss.network_layers, loss.pooling).to(device)
 
 
 def _machine(device: torch.device) -> str:
@@ -188,7 +182,7 @@ def train(
                 "steps",
             )
 
-    encoder = _encoder(loss, device)
+    encoder = vgg_encoder(loss.weights, loss.preprocessing, loss.network_layers, loss.pooling, str(device))
     autocast = (
         torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
     )

@@ -29,6 +29,7 @@ import torch
 from PIL import Image
 
 from .. import api
+from ..models import encoder
 from .._device import resolve_device, resolve_precision, seed_generator
 from .._version import __version__
 from ..config import StyleConfig
@@ -305,7 +306,7 @@ def stylize_video(
 
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)
-    encoder = api._encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
+    network = encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
     style_images = [s.composited() for s in inputs.styles]
     later_config = config.with_options(steps=later, scales=(max(size),), init="content")
     start, later_seconds = time.perf_counter(), []
@@ -331,7 +332,7 @@ def stylize_video(
             else:
                 frame_config, init, terms = config, None, ()
             result = transfer(
-                encoder,
+                network,
                 frame_config,
                 frame,
                 style_images,
