@@ -137,12 +137,8 @@ class NonFiniteLossError(StylegramError, FloatingPointError):
         self.step = step
 
 
-class Interrupted(StylegramError):
-    """The run was stopped by Ctrl+C (SIGINT) or SIGTERM; ``partial`` holds the best image so far.
-
-    Attributes:
-        step: Iterations done (over all scales) when it stopped.
-    """
+class _Stopped(StylegramError):
+    """A run that stopped before its end (exit 130); ``step``: iterations done."""
 
     exit_code = 130
 
@@ -151,7 +147,15 @@ class Interrupted(StylegramError):
         self.step = step
 
 
-class Cancelled(StylegramError):
+class Interrupted(_Stopped):
+    """The run was stopped by Ctrl+C (SIGINT) or SIGTERM; ``partial`` holds the best image so far.
+
+    Attributes:
+        step: Iterations done (over all scales) when it stopped.
+    """
+
+
+class Cancelled(_Stopped):
     """The run was cancelled through its stop signal (``stop=`` of
     :func:`stylegram.api.run`, e.g. a web visitor's Cancel); ``partial`` holds the best
     image so far, or ``None`` when it was cancelled before the first iteration.
@@ -162,9 +166,3 @@ class Cancelled(StylegramError):
     Attributes:
         step: Iterations done (over all scales) when it stopped.
     """
-
-    exit_code = 130
-
-    def __init__(self, message: str, step: int = 0) -> None:
-        super().__init__(message)
-        self.step = step
