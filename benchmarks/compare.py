@@ -201,7 +201,7 @@ def sheet(rows: list[dict], pairs: list[tuple], size: int, path: Path, tile: int
 
     def put(image: Image.Image, column: int, line: int, label: str) -> None:
         image = image.convert("RGB")
-        image.thumbnail((tile, tile), Image.Resampling.LANCZOS)
+        image = image.resize(judge.fit_long_side(*image.size, tile), Image.Resampling.LANCZOS)
         x, y = pad + column * (tile + pad), 24 + line * (tile + label_h + pad)
         canvas.paste(image, (x, y))
         draw.multiline_text((x, y + tile + 2), label, fill="black", font=_font(12), spacing=1)
@@ -211,8 +211,14 @@ def sheet(rows: list[dict], pairs: list[tuple], size: int, path: Path, tile: int
         put(Image.open(painting), 1, line, f"painting: {name.split('+')[1]}")
         for column, tool in enumerate(columns, start=2):
             row = next((r for r in rows if (r["pair"], r["size"], r["tool"]) == (name, size, tool)), None)
-            if row is None or row["image"] is None:
-                label = tool + ("\n(not run)" if row is None else f"\nstopped; ~{row['wall_s']:.0f} s extrapolated")
+            if row is not None and row["image"] is None:  # pastiche stopped before its default's end
+                stopped = next(r for r in rows if (r["pair"], r["size"], r["tool"]) == (name, size, "pastiche, stopped"))
+                put(Image.open(stopped["image"]), column, line,
+                    f"pastiche stopped at {stopped['steps']} it\n{stopped['wall_s']:.0f} s (default ~{row['wall_s']:.0f} s),"
+                    f" d {stopped['scores']['style_distance']:.2f}")
+                continue
+            if row is None:
+                label = tool + "\n(not run)"
                 draw.multiline_text((pad + column * (tile + pad), 24 + line * (tile + label_h + pad) + tile // 2),
                                     label, fill="gray", font=_font(12))
                 continue
@@ -231,6 +237,41 @@ def _pick_curve(points: list[tuple[int, float, Path]], count: int) -> list[tuple
     return [points[min(len(points) - 1, round((i + 1) * stride) - 1)] for i in range(count)]
 
 
+def report(result: dict) -> str:
+    """Markdown tables of a results JSON: every row, then per size the means over pairs
+    that have all tools, and the curves."""
+    lines = ["| pair | px | tool | iterations | wall s | style d | Gram (box / bilinear / Lanczos) | content err | SSIM | colour |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        sc = r["scores"]
+        wall = "" if r["wall_s"] is None else f"{r['wall_s']:.0f}" + (" (extrapolated)" if r.get("extrapolated") else "")
+        if sc is None:
+            lines.append(f"| {r['pair']} | {r['size']} | {r['tool']} | 1000 | {wall} | not run | | | | |")
+            continue
+        g = sc["gram_errors"]
+        lines.append(f"| {r['pair']} | {r['size']} | {r['tool']} | {r['steps'] or ''} | {wall} | {sc['style_distance']:.3f} | "
+                     f"{sc['gram_error']:.4f} ({g['box']:.4f} / {g['bilinear']:.4f} / {g['lanczos']:.4f}) | "
+                     f"{sc['content_error']:.3f} | {sc['ssim']:.3f} | {sc['colour_distance']:.3f} |")
+    lines += ["", "| px | tool | pairs | mean wall s | mean style d | mean Gram | mean content err | mean SSIM | mean colour |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for size in sorted({r["size"] for r in result["rows"]}):
+        scored = [r for r in result["rows"] if r["size"] == size and r["scores"] is not None]
+        for tool in dict.fromkeys(r["tool"] for r in scored):
+            group = [r for r in scored if r["tool"] == tool]
+            mean = lambda key: sum(r["scores"][key] for r in group) / len(group)  # noqa: E731
+            lines.append(f"| {size} | {tool} | {len(group)} | {sum(r['wall_s'] for r in group) / len(group):.0f} | "
+                         f"{mean('style_distance'):.3f} | {mean('gram_error'):.4f} | {mean('content_error'):.3f} | "
+                         f"{mean('ssim'):.3f} | {mean('colour_distance'):.3f} |")
+    for curve in result["curves"]:
+        lines += ["", f"{curve['pair']}, {curve['size']} px, quality against time:", "",
+                  "| tool | iterations | wall s | style d | Gram | content err | SSIM |", "|---|---|---|---|---|---|---|"]
+        for p in curve["points"]:
+            sc = p["scores"]
+            lines.append(f"| {p['tool']} | {p['steps']} | {p['wall_s']:.0f} | {sc['style_distance']:.3f} | "
+                         f"{sc['gram_error']:.4f} | {sc['content_error']:.3f} | {sc['ssim']:.3f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="256,512", help="Output long sides in pixels, comma separated.")
@@ -247,7 +288,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/compare"))
     parser.add_argument("--json", type=Path, default=Path("out/compare/results.json"))
     parser.add_argument("--sheet", default="out/compare/sheet-{size}.png")
+    parser.add_argument("--report", type=Path, help="Only print the tables of this results JSON.")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(json.loads(args.report.read_text())))
+        return
 
     torch.set_num_threads(1)  # the judge's own work, outside every timed run
     sizes = [int(s) for s in args.sizes.split(",")]
