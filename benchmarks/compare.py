@@ -30,14 +30,11 @@ measured), the outputs under ``--out``, and one comparison sheet per size
 (``--sheet``, ``{size}`` in the name): photo, painting, then each result labelled
 with its wall time and style distance.
 
-The measured run in ``docs/performance.md`` (two halves side by side, then merged)::
+The measured run in ``docs/performance.md`` was 256 px only, in two halves side by side,
+then merged (its exact commands are there); the full run this script is built for::
 
-    nice -n 5 python benchmarks/compare.py --pairs 5 --sizes 256 --threads 1 --pastiche-budget 256:1.05 \\
-        --curve-pairs 0 --json out/compare/a.json
-    nice -n 5 python benchmarks/compare.py --start 5 --sizes 256 --threads 1 --pastiche-budget 256:1.05 \\
-        --curve-pairs 0 --json out/compare/b.json
-    python benchmarks/compare.py --report out/compare/a.json out/compare/b.json \\
-        --json docs/compare-2026-12-03.json --sheet docs/figures/compare-2026-12-03-{size}.png
+    nice -n 5 python benchmarks/compare.py --sizes 256,512 --threads 1 --json out/compare/results.json
+    python benchmarks/compare.py --report out/compare/results.json
 """
 
 from __future__ import annotations
