@@ -3,8 +3,8 @@
 stylegram's default run at 512 px spends most of its time in the last scale (50
 iterations at 512 px after 100 at 256 px). This script runs that coarse scale once
 with the defaults, upsamples its result, and then runs the last scale with each
-optimizer variant from the same start, scoring the image with the neutral evaluator
-(``benchmarks/neutral.py``) every ``--every`` iterations. Scoring time is not counted.
+optimizer variant from the same start, scoring the image with the judge
+(``benchmarks/judge.py``) every ``--every`` iterations. Scoring time is not counted.
 
 Variants (``--variants``, comma separated):
 
@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import neutral  # noqa: E402  (the evaluator sits next to this script)
+import judge  # noqa: E402  (the judge sits next to this script)
 
 from stylegram import StyleConfig, stylize  # noqa: E402
 from stylegram.engine.gatys import GatysLoss  # noqa: E402
@@ -123,8 +123,10 @@ def main(argv: list[str] | None = None) -> None:
     content_t = to_tensor(resize(content, size))
     style_t = to_tensor(resize(style, fit_long_side(*style.size, max(size))))
 
-    def score(image: Image.Image) -> neutral.Scores:
-        return neutral.score(image, content, style)
+    scorer = judge.Judge(content, style)
+
+    def score(image: Image.Image) -> judge.Scores:
+        return scorer.score(image)
 
     rows = []
     for variant in args.variants.split(","):

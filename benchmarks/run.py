@@ -3,8 +3,8 @@
 For every content/style pair and output size, runs each tool as a separate
 process on the same images, size and device (CPU), records the process's wall time,
 its seconds per iteration and its peak resident memory, and scores the output with
-the neutral evaluator of ``benchmarks/neutral.py`` (which belongs to neither tool's
-loss). Prints a table and the ratios, and writes everything to a JSON file.
+the judge of ``benchmarks/judge.py``. For quality across many pairs and tools, and at
+equal time, see ``benchmarks/compare.py``; this script is for speed and memory. Prints a table and the ratios, and writes everything to a JSON file.
 
 pastiche runs ``--pastiche-steps`` iterations (its default is 1000). When fewer
 are run (its full default takes about 21 minutes at 256 px, 87 at 512 px and 6.6
@@ -44,7 +44,7 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import neutral  # noqa: E402  (the evaluator sits next to this script)
+import judge  # noqa: E402  (the judge sits next to this script)
 
 from stylegram.examples import CONTENT, STYLE  # noqa: E402
 
@@ -62,8 +62,9 @@ class Row:
     wall_s: float
     s_per_iter: float
     peak_rss_mib: float
+    style_distance: float
+    gram_error: float
     content_error: float
-    style_error: float
     ssim: float
     default_wall_s: float | None = None  # pastiche: wall time of a 1000-step run
     extrapolated: bool = False
@@ -141,13 +142,13 @@ def _machine() -> dict[str, object]:
 def _table(rows: list[Row]) -> str:
     lines = [
         f"{'pair':28s} {'tool':9s} {'px':>5s} {'iters':>5s} {'wall s':>8s} {'s/iter':>7s} "
-        f"{'1000-it s':>10s} {'RSS MiB':>8s} {'content':>8s} {'style':>8s} {'SSIM':>6s}"
+        f"{'1000-it s':>10s} {'RSS MiB':>8s} {'content':>8s} {'style d':>8s} {'Gram':>8s} {'SSIM':>6s}"
     ]
     for r in rows:
         default = "" if r.default_wall_s is None else f"{r.default_wall_s:.0f}" + ("*" if r.extrapolated else "")
         lines.append(
             f"{r.pair:28s} {r.tool:9s} {r.size:5d} {r.steps:5d} {r.wall_s:8.1f} {r.s_per_iter:7.3f} "
-            f"{default:>10s} {r.peak_rss_mib:8.0f} {r.content_error:8.3f} {r.style_error:8.4f} {r.ssim:6.3f}"
+            f"{default:>10s} {r.peak_rss_mib:8.0f} {r.content_error:8.3f} {r.style_distance:8.3f} {r.gram_error:8.4f} {r.ssim:6.3f}"
         )
     lines.append("* extrapolated: measured wall time + missing iterations x measured s/iteration")
     return "\n".join(lines)
@@ -168,7 +169,7 @@ def _ratios(rows: list[Row]) -> list[dict[str, object]]:
                 "pastiche_default_extrapolated": p.extrapolated,
                 "per_iteration_ratio": p.s_per_iter / s.s_per_iter,
                 "content_error_ratio": s.content_error / p.content_error,
-                "style_error_ratio": s.style_error / p.style_error,
+                "style_distance_ratio": s.style_distance / p.style_distance,
                 "quality_vs_pastiche_steps": p.steps,
             }
         )
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     for pair in args.pairs.split(","):
         content, style = (Path(p) for p in pair.split(":"))
         name = f"{content.stem}+{style.stem}"
-        content_image, style_image = Image.open(content), Image.open(style)
+        scorer = judge.Judge(Image.open(content), Image.open(style))
         for size in sizes:
             for tool in tools:
                 output = args.out / f"{name}_{size}_{tool}.png"
@@ -232,8 +233,9 @@ def main(argv: list[str] | None = None) -> None:
                     wall, per_iter, rss = run_pastiche(content, style, size, output, steps)
                     extrapolated = steps < PASTICHE_DEFAULT_STEPS
                     default_wall = wall + max(0, PASTICHE_DEFAULT_STEPS - steps) * per_iter
-                scores = neutral.score(Image.open(output), content_image, style_image)
-                rows.append(Row(name, tool, size, steps, wall, per_iter, rss, **asdict(scores),
+                scores = scorer.score(Image.open(output))
+                rows.append(Row(name, tool, size, steps, wall, per_iter, rss, scores.style_distance, scores.gram_error,
+                                scores.content_error, scores.ssim,
                                 default_wall_s=default_wall, extrapolated=extrapolated))
                 print(_table(rows[-1:]).splitlines()[1], flush=True)
                 _write_results(args, rows)  # after every row: a stopped run keeps what it measured
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['pair']} {r['size']} px: stylegram is {r['speedup_vs_pastiche_default']:.1f}x faster than pastiche's "
             f"1000-step default{' (extrapolated)' if r['pastiche_default_extrapolated'] else ''}, "
             f"{r['per_iteration_ratio']:.2f}x per iteration; error ratios stylegram/pastiche({r['quality_vs_pastiche_steps']} it): "
-            f"content {r['content_error_ratio']:.2f}, style {r['style_error_ratio']:.2f}"
+            f"content {r['content_error_ratio']:.2f}, style distance {r['style_distance_ratio']:.2f}"
         )
     print(f"wrote {args.out / 'results.json'}")
 
