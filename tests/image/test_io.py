@@ -452,3 +452,12 @@ def test_writing_never_changes_the_process_umask(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         os.umask(umask)
+
+
+def test_reading_leaves_pillows_process_wide_limit_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv("STYLEGRAM_MAX_PIXELS", raising=False)
+    path = tmp_path / "small.png"
+    Image.new("RGB", (40, 40)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # Pillow's default
+    read_image(path)
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485  # a web server's other decoders keep Pillow's guard

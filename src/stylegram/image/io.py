@@ -53,10 +53,13 @@ BACKGROUND = (255, 255, 255)
 """The background (white, RGB 0-255) that a style image's alpha, and a content image's
 alpha in a JPEG output, are composited onto."""
 
-MAX_PIXELS = 200_000_000
+MAX_PIXELS = 178_956_970
 """Default decompression-bomb limit in pixels (width x height): larger images are
 refused from their header, before any decoding. The environment variable
-``STYLEGRAM_MAX_PIXELS`` or the ``max_pixels`` argument of :func:`read_image` changes it."""
+``STYLEGRAM_MAX_PIXELS`` or the ``max_pixels`` argument of :func:`read_image` changes it.
+It equals Pillow's own refusal threshold (twice its default ``Image.MAX_IMAGE_PIXELS``),
+so by default Pillow's process-wide setting is left alone; only a limit the user raises
+above it raises Pillow's for the process (every decoder in it, a web server's too)."""
 
 _SRGB = ImageCms.createProfile("sRGB")
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
@@ -159,9 +162,10 @@ def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
     else:  # a binary file object, e.g. an upload
         given = getattr(source, "name", None)
         name, opened = (given if isinstance(given, str) else "<stream>"), None
-    if Image.MAX_IMAGE_PIXELS is not None and limit > Image.MAX_IMAGE_PIXELS:
+    if Image.MAX_IMAGE_PIXELS is not None and limit > 2 * Image.MAX_IMAGE_PIXELS:
         # Pillow's own guard (an error above twice MAX_IMAGE_PIXELS) would override a
-        # limit raised by the user; ours is checked from the header in _normalize.
+        # limit the user raised; ours is checked from the header in _normalize. Never
+        # reached with the default limit (see MAX_PIXELS).
         Image.MAX_IMAGE_PIXELS = limit
     try:
         with opened or Image.open(source) as image:
