@@ -187,7 +187,8 @@ def test_caps_are_reported_on_the_page(server, context, tmp_path):
     use_examples(page, 500)
     page.click("#start")
     assert "Steps: 500 is above this server's limit of 400" in toast(page)
-    page.locator(".toast-body button").first.click()  # close it
+    page.locator(".toast-body button").first.click()  # close it: refusals stay until closed
+    page.locator(".toast-body").first.wait_for(state="detached")
 
     set_options(page, 64, 8)
     wide = tmp_path / "wide.png"
@@ -196,6 +197,8 @@ def test_caps_are_reported_on_the_page(server, context, tmp_path):
     page.locator("#content img").first.wait_for()
     page.click("#start")
     assert "wide.png: image is 1500x1000 px (1,500,000 pixels); this server accepts at most 1,000,000" in toast(page)
+    page.locator(".toast-body button").first.click()
+    page.locator(".toast-body").first.wait_for(state="detached")
 
     big = tmp_path / "big.png"
     big.write_bytes(b"\0" * (2 * 2**20))  # the server takes 1 MB
