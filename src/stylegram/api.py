@@ -193,6 +193,21 @@ def _configure(config: StyleConfig | None, overrides: dict[str, Any]) -> StyleCo
     return config.with_options(**overrides) if overrides else config
 
 
+def check_init(config: StyleConfig) -> None:
+    """Check that ``config.init`` is a start kind or an existing file (a batch checks
+    it once, before its jobs).
+
+    Raises:
+        OptionError: Neither, with the closest kind suggested (``nosie`` -> ``noise``).
+    """
+    if config.init not in INITS and not os.path.exists(config.init):
+        raise OptionError(
+            f"{{init}}: '{config.init}' is not {', '.join(INITS)} or an existing image file"
+            f"{suggest(config.init, INITS)}",
+            "init",
+        )
+
+
 def load_inputs(
     content: ImageSource, styles: ImageSource | Sequence[ImageSource], config: StyleConfig
 ) -> Inputs:
@@ -232,15 +247,8 @@ def load_inputs(
                 f"at least {MIN_SIDE} px",
                 style.name,
             )
-    init = None
-    if config.init not in INITS:
-        if not os.path.exists(config.init):
-            raise OptionError(
-                f"{{init}}: '{config.init}' is not {', '.join(INITS)} or an existing image file"
-                f"{suggest(config.init, INITS)}",
-                "init",
-            )
-        init = read_image(config.init)
+    check_init(config)
+    init = read_image(config.init) if config.init not in INITS else None
     device = resolve_device(config.device)
     check_memory(size, config, device)
     load_weights(config.weights, config.preprocessing)  # cached; a missing file fails here

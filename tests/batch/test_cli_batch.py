@@ -46,6 +46,7 @@ def test_a_batch_with_a_corrupt_photo_exits_3_listing_it_and_a_rerun_exits_0(cli
         (("P", "--style", "S", "--method", "fast"), "stylegram: error: --method: unknown value 'fast'; choose one of optimize"),
         (("P", "--style", "S", "--manifest", "M"), "stylegram: error: --manifest: give either a manifest or PHOTOS"),
         (("nothing/*.jpg", "--style", "S"), "stylegram: error: PHOTOS: pattern nothing/*.jpg matches no files"),
+        (("P", "--style", "S", "--init", "nosie"), "stylegram: error: --init: 'nosie' is not content, noise, style"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_before_any_job(cli, photos, styles, tmp_path, monkeypatch, args, message):

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from .. import api
 from ..batch.jobs import METHODS
 from ..batch.runner import ENGINES
 from ..errors import OptionError, StylegramError
@@ -153,6 +154,7 @@ def _run(
     from ..batch import plan_jobs, read_manifest, run_batch
 
     config = config_from(options)
+    api.check_init(config)  # once, not as a failure of every job
     if manifest is not None:
         if photos or styles:
             raise OptionError("{manifest}: give either a manifest or PHOTOS and --style, not both", "manifest")
