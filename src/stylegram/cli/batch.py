@@ -77,21 +77,7 @@ def _progress_line(event: Any) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines (failures and the result line still shown).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @config_options
-def batch_command(
-    photos: tuple[str, ...],
-    styles: tuple[str, ...],
-    out_dir: Path,
-    manifest: Path | None,
-    method: str,
-    engine: str,
-    address: str | None,
-    workers: int | None,
-    summary: Path | None,
-    overwrite: bool,
-    quiet: bool,
-    debug: bool,
-    **options: Any,
-) -> None:
+def batch_command(debug: bool, **arguments: Any) -> None:
     """Paint every photo of PHOTOS (files, folders, globs) in every --style.
 
     Outputs already done with the same settings and inputs are skipped, so a
@@ -106,7 +92,7 @@ def batch_command(
 
     handlers = {sig: signal.signal(sig, on_signal) for sig in _STOP_CODES}
     try:
-        result = _run(photos, styles, out_dir, manifest, method, engine, address, workers, summary, overwrite, quiet, options)
+        result = _run(**arguments)
     except KeyboardInterrupt:
         click.echo("stylegram: stopped before any job ran", err=True)
         sys.exit(_STOP_CODES[stopped_by[0]])
@@ -149,8 +135,9 @@ def _run(
     summary: Path | None,
     overwrite: bool,
     quiet: bool,
-    options: dict[str, Any],
+    **options: Any,
 ) -> Any:
+    """The batch of the command's arguments (``options``: the run options), run."""
     from ..batch import plan_jobs, read_manifest, run_batch
 
     config = config_from(options)
