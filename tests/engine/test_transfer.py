@@ -74,6 +74,8 @@ def test_preserve_color_keeps_the_content_colours(small_content, small_style):
 
 def test_default_schedule():
     assert default_scales(200) == (200,)
+    assert default_scales(256) == (256,) and default_scales(510) == (510,)  # no coarse scale under 256 px
+    assert default_scales(511) == (256, 511)
     assert default_scales(512) == (256, 512)
     assert default_scales(700) == (350, 700)
     assert default_scales(1024) == (512, 1024)
