@@ -49,12 +49,22 @@ def test_tiny_image_rejected_with_minimum():
 
 
 def test_extreme_aspect_ratio_rejected_with_size_that_works():
-    with pytest.raises(ImageReadError, match=r"2000x40 px, which gives 512x10 px.*use size 1600 or larger"):
+    with pytest.raises(ImageReadError, match=r"2000x40 px, which gives 512x10 px.*use size 1575 or larger"):
         output_size(2000, 40, None, "strip.png")
-    with pytest.raises(OptionError, match=r"^size: .*use size 1600 or larger") as info:
+    with pytest.raises(OptionError, match=r"^size: .*use size 1575 or larger") as info:
         output_size(2000, 40, 800, "strip.png")
     assert info.value.field == "size"
-    assert output_size(2000, 40, 1600) == (1600, 32)
+    assert output_size(2000, 40, 1575) == (1575, 32)  # 31.5 rounds half up
+
+
+@pytest.mark.parametrize(("width", "height", "smallest"), [(400, 300, 42), (300, 400, 42), (640, 427, 48)])
+def test_suggested_size_is_the_smallest_that_works(width, height, smallest):
+    """The suggestion is exact: it works and one pixel less does not (4:3 needs 42: 42x32)."""
+    with pytest.raises(OptionError, match=rf"use size {smallest} or larger"):
+        output_size(width, height, 20)
+    assert min(output_size(width, height, smallest)) == MIN_SIDE
+    with pytest.raises(OptionError):
+        output_size(width, height, smallest - 1)
 
 
 def test_to_pil_clamps_never_wraps_and_removes_nan():

@@ -55,8 +55,9 @@ def output_size(width: int, height: int, size: int | None, name: str = "<image>"
     long_side = size if size is not None else min(max(width, height), DEFAULT_SIZE)
     fitted = fit_long_side(width, height, long_side)
     if min(fitted) < MIN_SIDE:
-        smallest = math.ceil(MIN_SIDE * max(width, height) / min(width, height))
-        while min(fit_long_side(width, height, smallest)) < MIN_SIDE:  # rounding
+        # the short side rounds half up, so it reaches MIN_SIDE from MIN_SIDE - 0.5
+        smallest = max(MIN_SIDE, math.floor((MIN_SIDE - 0.5) * max(width, height) / min(width, height)))
+        while min(fit_long_side(width, height, smallest)) < MIN_SIDE:
             smallest += 1
         problem = (
             f"{name}: image is {width}x{height} px, which gives {fitted[0]}x{fitted[1]} px at "
