@@ -10,7 +10,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import torch
 from PIL import Image
@@ -22,7 +22,10 @@ from .errors import Cancelled, ImageReadError, OptionError, OutputPathError, Sty
 from .events import ProgressCallback
 from .image import ImageSource, LoadedImage, output_size, read_image, resize, to_pil
 from .models import check_layers, encoder, load_weights
-from .resume import RunPlan, checkpoint_path, input_record, partial_path, plan_run
+from .resume import RunPlan, checkpoint_path, fingerprint, input_record, partial_path, plan_run
+
+if TYPE_CHECKING:
+    from .fast import FastModel
 
 __all__ = [
     "StopSignal",
@@ -32,6 +35,7 @@ __all__ = [
     "load_inputs",
     "Inputs",
     "run_metadata",
+    "apply_metadata",
     "check_output_not_input",
     "RunPlan",
     "plan_run",
@@ -153,6 +157,30 @@ def run_metadata(
     return {"Software": f"stylegram {__version__}", "stylegram": record}
 
 
+def apply_metadata(model: FastModel, photo: ImageSource, size: tuple[int, int], *, strength: float, preserve_color: bool) -> dict[str, Any]:
+    """The PNG text metadata of a fast-method result (:func:`stylegram.fast.stylize`).
+
+    ``{"Software": "stylegram X", "stylegram": {"version", "method": "fast", "model":
+    {"name", "painting", "steps"}, "inputs": {"content": {"name", "sha256"}}, "size"
+    [width, height], "strength", "preserve_color", "finished": true}}``: which network
+    painted which photo, to reproduce it; :func:`~stylegram.image.read_metadata` reads it back.
+
+    Raises:
+        ImageReadError: ``photo`` is a path that is missing or cannot be read.
+    """
+    record: dict[str, Any] = {
+        "version": __version__,
+        "method": "fast",
+        "model": {"name": model.path or "<in memory>", "painting": model.record.painting, "steps": model.record.steps},
+        "inputs": {"content": fingerprint(photo)},
+        "size": list(size),
+        "strength": strength,
+        "preserve_color": preserve_color,
+        "finished": True,
+    }
+    return {"Software": f"stylegram {__version__}", "stylegram": record}
+
+
 def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
     if isinstance(styles, (list, tuple)):
         return list(styles)
@@ -181,9 +209,10 @@ def check_output_not_input(output: str | os.PathLike[str], *sources: Any) -> Non
     target = Path(output)
     for source in sources:
         if isinstance(source, (str, os.PathLike)) and _same_file(target, Path(source)):
+            alias = "" if Path(source) == target else f" as {source} (the same file)"
             raise OutputPathError(
-                f"{target}: is the same file as {source}, which this run also uses; writing there "
-                "would replace it, so choose another output file",
+                f"{target}: this run also uses that file{alias}, and writing there would replace it; "
+                "choose another output file",
                 str(target),
             )
 

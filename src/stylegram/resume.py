@@ -24,7 +24,7 @@ from PIL import Image
 from .config import StyleConfig
 from .errors import ImageReadError, OptionError
 
-__all__ = ["RunPlan", "plan_run", "input_record", "partial_path", "checkpoint_path", "checkpoints"]
+__all__ = ["RunPlan", "plan_run", "input_record", "fingerprint", "partial_path", "checkpoint_path", "checkpoints"]
 
 
 def partial_path(output: str | os.PathLike[str]) -> Path:
@@ -48,10 +48,14 @@ def checkpoints(output: str | os.PathLike[str]) -> list[Path]:
     return sorted(output.parent.glob(pattern))
 
 
-def _fingerprint(source: Any) -> dict[str, str]:
+def fingerprint(source: Any) -> dict[str, str]:
     """``{"name", "sha256"}`` of one input: the file's bytes for a path or a seekable
     binary stream (from its start); for an in-memory image, its mode, size and pixels (a PIL image)
-    or its dtype, shape and values (an array)."""
+    or its dtype, shape and values (an array).
+
+    Raises:
+        ImageReadError: A path is missing or cannot be read.
+    """
     digest = hashlib.sha256()
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
@@ -97,9 +101,9 @@ def input_record(content: Any, styles: Sequence[Any], init: str | None = None) -
     """
     start = init if init is not None and os.path.isfile(init) else None
     return {
-        "content": _fingerprint(content),
-        "styles": [_fingerprint(s) for s in styles],
-        "init": _fingerprint(start) if start else None,
+        "content": fingerprint(content),
+        "styles": [fingerprint(s) for s in styles],
+        "init": fingerprint(start) if start else None,
     }
 
 

@@ -135,7 +135,7 @@ def test_an_output_that_is_an_input_fails_that_job_only(photos, styles):
     victim = photos / "prime.png"
     before = victim.read_bytes()
     outcome = run_job(Job(str(victim), (str(styles[0]),), str(victim), TINY))
-    assert outcome.status == "failed" and "is the same file as" in str(outcome.error)
+    assert outcome.status == "failed" and "this run also uses that file" in str(outcome.error)
     assert victim.read_bytes() == before
 
 

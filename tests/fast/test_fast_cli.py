@@ -1,5 +1,6 @@
 """The fast commands in-process: outputs, exit codes and one-line errors."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -10,6 +11,7 @@ from PIL import Image
 
 from stylegram.cli import main
 from stylegram.fast import FORMAT_VERSION, ModelRecord, TransformerNet, load_model, save_model
+from stylegram.image import read_metadata
 
 
 def invoke(*args):
@@ -32,6 +34,10 @@ def test_apply_writes_each_photo_at_its_size(model_path, photo_dir, tmp_path):
     result = invoke("apply", model_path, photo, "-o", out, "--size", 61)
     assert result.exit_code == 0, result.output
     assert Image.open(out).size == (61, 46)
+    record = read_metadata(out)  # which network painted which photo, to reproduce it
+    assert record["method"] == "fast" and record["model"] == {"name": str(model_path), "painting": "starry.png", "steps": 1}
+    assert record["inputs"]["content"]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert record["size"] == [61, 46] and record["strength"] == 1.0 and record["preserve_color"] is False
     result = invoke("apply", model_path, photo, photo_dir / "x.png", "-o", tmp_path / "missing_dir")
     assert result.exit_code == 2 and "must be an existing folder" in result.stderr
 

@@ -172,7 +172,8 @@ def apply_command(
         loaded = fast.load_model(model)
         for photo, target in zip(photos, targets):
             image = fast.stylize(loaded, photo, size=size, strength=strength, preserve_color=preserve_color)
-            write_image(target, image)
+            record = api.apply_metadata(loaded, photo, image.size, strength=strength, preserve_color=preserve_color)
+            write_image(target, image, metadata=record)
             if not quiet:
                 click.echo(f"stylegram: wrote {target}", err=True)
 
