@@ -266,6 +266,19 @@ def test_limit_above_pillows_own_guard(tmp_path):
         Image.MAX_IMAGE_PIXELS = saved
 
 
+def test_an_image_under_our_limit_reads_without_pillows_nameless_warning(tmp_path, monkeypatch):
+    # Pillow warns (DecompressionBombWarning, no file name) from MAX_IMAGE_PIXELS up to
+    # twice that; under our own limit the image is simply read.
+    path = tmp_path / "large.png"
+    Image.new("RGB", (40, 40)).save(path)  # 1,600 pixels: between 1,000 and 2,000
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_image(path, max_pixels=1900).size == (40, 40)
+    with pytest.raises(ImageReadError, match=r"large\.png: image has more than 1,500 pixels"):
+        read_image(path, max_pixels=1500)
+
+
 # --- bad files and arrays ----------------------------------------------------
 
 

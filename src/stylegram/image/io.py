@@ -168,8 +168,12 @@ def read_image(source: ImageSource, *, max_pixels: int | None = None) -> LoadedI
         # reached with the default limit (see MAX_PIXELS).
         Image.MAX_IMAGE_PIXELS = limit
     try:
-        with opened or Image.open(source) as image:
-            return _normalize(image, name, limit)
+        with warnings.catch_warnings():
+            # Pillow warns from MAX_IMAGE_PIXELS up, without the file's name; our own
+            # limit (checked in _normalize) is the one that applies.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with opened or Image.open(source) as image:
+                return _normalize(image, name, limit)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -196,9 +200,7 @@ def _normalize(image: Image.Image, name: str, limit: int) -> LoadedImage:
         warnings.warn(f"{name}: animated image, using its first frame", stacklevel=3)
         image.seek(0)
     source_format = image.format
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        image.load()
+    image.load()
     if image.mode == "CMYK" and source_format == "JPEG" and "adobe" not in image.info:
         # Pillow decodes every CMYK JPEG as Adobe's inverted CMYK; without the APP14
         # marker the file holds plain CMYK, so undo the inversion.
