@@ -63,6 +63,6 @@ def cli():
     runner = CliRunner()
 
     def invoke(*args: object):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        return runner.invoke(main, [str(a) for a in args], prog_name="stylegram", catch_exceptions=False)
 
     return invoke

@@ -105,6 +105,21 @@ def test_help_lists_config_options_with_defaults():
         assert text in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["photo.jpg"], "stylegram: error: missing argument 'STYLES...'; see 'stylegram run --help'"),
+        (["photo.jpg", "painting.jpg"], "stylegram: error: missing option '-o' / '--output'; see 'stylegram run --help'"),
+        (["a.jpg", "b.jpg", "-o", "o.png", "--stepz", "3"], "stylegram: error: no such option '--stepz'"),
+        (["batch", "photos/"], "stylegram: error: missing option '-o' / '--output'; see 'stylegram batch --help'"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(cli, args, expected):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(expected)
+
+
 @pytest.mark.parametrize("which", ["content", "style", "link to content", "comparison"])
 def test_output_that_is_an_input_is_refused_and_the_input_kept(cli, tmp_path, small_content, small_style, which):
     content, style = tmp_path / "photo.png", tmp_path / "painting.png"
@@ -123,7 +138,8 @@ def test_output_that_is_an_input_is_refused_and_the_input_kept(cli, tmp_path, sm
         args += ["--comparison", tmp_path / "out.png"]
     result = cli(*args)
     assert result.exit_code == 2
-    assert "is the same file as" in result.stderr and "choose another output file" in result.stderr
+    assert "this run also uses that file" in result.stderr and "choose another output file" in result.stderr
+    assert ("the same file)" in result.stderr) == (which == "link to content")  # named only when it differs
     assert len(result.stderr.strip().splitlines()) == 1
     assert {p: p.read_bytes() for p in (content, style)} == before
     assert not (tmp_path / "out.png").exists()

@@ -116,7 +116,8 @@ def test_an_exposed_server_starts_only_with_the_explicit_flag_and_says_so(monkey
         assert len(list(tmp_path.glob("stylegram-web-*"))) == 1
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl+C
-        server.communicate(timeout=60)
+        rest = server.communicate(timeout=60)[1]
+    assert server.returncode == 130 and "stylegram: stopped serving the page (Ctrl+C)" in rest
     text = "".join(lines)
     assert f"serving the page on every interface, port {port}" in text
     assert "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)" in text

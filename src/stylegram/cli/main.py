@@ -13,6 +13,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 import warnings
 from dataclasses import fields
 from pathlib import Path
@@ -36,6 +37,23 @@ class _DefaultGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; a usage error (missing argument, unknown option) is one line, exit 2."""
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            where = f"; see '{error.ctx.command_path} --help'" if error.ctx else ""
+            message = error.format_message().rstrip(".")
+            click.echo(f"stylegram: error: {message[:1].lower()}{message[1:]}{where}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort as error:  # click's wrapping of Ctrl+C (or end of input at a prompt)
+            interrupted = isinstance(error.__cause__, KeyboardInterrupt)
+            click.echo("stylegram: stopped (Ctrl+C)" if interrupted else "stylegram: aborted", err=True)
+            sys.exit(130 if interrupted else 1)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -316,8 +334,15 @@ def web_command(debug: bool, **settings: Any) -> None:
         login = "for this machine only, no password"
     else:
         login = "to anyone who can reach it, WITHOUT a password (--allow-unauthenticated)"
-    click.echo(f"stylegram: serving the page {where}, {login} (Ctrl+C to stop)", err=True)
-    page.block_thread()
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:  # not gradio's block_thread(), which swallows Ctrl+C and exits 0
+        click.echo(f"stylegram: serving the page {where}, {login} (Ctrl+C to stop)", err=True)
+        while page.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        page.close()
+        click.echo(f"stylegram: stopped serving the page ({_stopped_by[0]})", err=True)
+        sys.exit(_EXIT_CODES[_stopped_by[0]])
 
 
 from .batch import batch_command  # noqa: E402 - the batch command's module registers here
