@@ -161,17 +161,22 @@ def apply_metadata(model: FastModel, photo: ImageSource, size: tuple[int, int], 
     """The PNG text metadata of a fast-method result (:func:`stylegram.fast.stylize`).
 
     ``{"Software": "stylegram X", "stylegram": {"version", "method": "fast", "model":
-    {"name", "painting", "steps"}, "inputs": {"content": {"name", "sha256"}}, "size"
+    {"name" (its file), "sha256" (of the file), "painting", "steps"}, "inputs": {"content": {"name", "sha256"}}, "size"
     [width, height], "strength", "preserve_color", "finished": true}}``: which network
     painted which photo, to reproduce it; :func:`~stylegram.image.read_metadata` reads it back.
 
     Raises:
-        ImageReadError: ``photo`` is a path that is missing or cannot be read.
+        ImageReadError: ``photo`` or the model's file is missing or cannot be read.
     """
     record: dict[str, Any] = {
         "version": __version__,
         "method": "fast",
-        "model": {"name": model.path or "<in memory>", "painting": model.record.painting, "steps": model.record.steps},
+        "model": {
+            "name": model.path or "<in memory>",
+            "sha256": fingerprint(model.path)["sha256"] if model.path else None,
+            "painting": model.record.painting,
+            "steps": model.record.steps,
+        },
         "inputs": {"content": fingerprint(photo)},
         "size": list(size),
         "strength": strength,

@@ -37,13 +37,38 @@ def test_a_batch_with_a_corrupt_photo_exits_3_listing_it_and_a_rerun_exits_0(cli
     ]
 
 
+def test_a_fast_batch_paints_every_photo_with_the_model_and_a_rerun_skips_them(cli, photos, tmp_path):
+    out = tmp_path / "out"
+    result = cli("batch", photos, "--method", "fast", "--model", "starry_night", "-o", out, "--size", "64")
+    assert result.exit_code == 0, result.stderr
+    assert "2 of 2 jobs done (2 written, 0 skipped), 0 failed" in result.stderr.splitlines()[-1]
+    assert sorted(p.name for p in out.glob("*.png")) == ["prime_starry_night.png", "street_starry_night.png"]
+    again = cli("batch", photos, "--method", "fast", "--model", "starry_night", "-o", out, "--size", "64", "-q")
+    assert again.exit_code == 0 and "(0 written, 2 skipped)" in again.stderr
+
+
+def test_a_ray_address_where_nothing_listens_is_refused_at_once(cli, photos, styles, tmp_path):
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = cli("batch", photos, "--style", styles[0], "-o", tmp_path / "out", "--engine", "ray", "--address", f"127.0.0.1:{port}")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"stylegram: error: --address: no Ray cluster answers at 127.0.0.1:{port} (Connection refused)"]
+    assert not list((tmp_path / "out").glob("*.png"))
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (("--style", "S"), "stylegram: error: PHOTOS: give the photos to paint"),
         (("P",), "stylegram: error: --style: give at least one style image"),
         (("P", "--style", "S", "--steps", "0"), "stylegram: error: --steps: must be at least 1, got 0"),
-        (("P", "--style", "S", "--method", "fast"), "stylegram: error: --method: unknown value 'fast'; choose one of optimize"),
+        (("P", "--method", "fast"), "stylegram: error: --model: the fast method needs a trained model"),
+        (("P", "--style", "S", "--method", "fast", "--model", "starry_night"), "stylegram: error: --style: the fast method paints in its model's style"),
+        (("P", "--method", "fast", "--model", "starry_nite"), "stylegram: error: --model: starry_nite: model file not found"),
         (("P", "--style", "S", "--manifest", "M"), "stylegram: error: --manifest: give either a manifest or PHOTOS"),
         (("nothing/*.jpg", "--style", "S"), "stylegram: error: PHOTOS: pattern nothing/*.jpg matches no files"),
         (("P", "--style", "S", "--init", "nosie"), "stylegram: error: --init: 'nosie' is not content, noise, style"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,10 +56,35 @@ def test_two_photos_with_one_name_are_refused_naming_both(photos: Path, styles: 
         plan_jobs([photos / "street.jpg", other / "street.png"], styles[:1], tmp_path / "out")
 
 
-def test_only_the_optimization_method_exists_yet(photos: Path, styles: list[Path], tmp_path: Path):
-    with pytest.raises(OptionError, match=r"unknown value 'fast'; choose one of optimize .*not available yet") as caught:
-        plan_jobs([photos], styles, tmp_path, method="fast")
-    assert caught.value.field == "method"
+def test_fast_jobs_paint_every_photo_with_every_model(photos: Path, styles: list[Path], tmp_path: Path):
+    from stylegram.fast import builtin_models
+
+    copy = tmp_path / "mine.pt"
+    copy.write_bytes(builtin_models()["starry_night"].read_bytes())
+    jobs = plan_jobs([photos], [], tmp_path / "out", TINY, method="fast", models=["starry_night", str(copy)])
+    assert [(Path(j.content).name, j.model, Path(j.output).name) for j in jobs] == [
+        ("prime.png", "starry_night", "prime_starry_night.png"),
+        ("prime.png", str(copy), "prime_mine.png"),
+        ("street.jpg", "starry_night", "street_starry_night.png"),
+        ("street.jpg", str(copy), "street_mine.png"),
+    ]
+    assert all(j.method == "fast" and j.styles == () for j in jobs)
+
+
+@pytest.mark.parametrize(
+    "method, style, models, field, message",
+    [
+        ("fast", True, ["starry_night"], "style", "the fast method paints in its model's style"),
+        ("fast", False, [], "model", "the fast method needs a trained model"),
+        ("fast", False, ["starry_nite"], "model", "starry_nite: model file not found (built-in models: starry_night)"),
+        ("optimize", True, ["starry_night"], "model", "models are for method fast only"),
+        ("fasst", True, [], "method", "unknown value 'fasst'; choose one of optimize, fast"),
+    ],
+)
+def test_styles_and_models_must_fit_the_method(photos: Path, styles: list[Path], tmp_path: Path, method, style, models, field, message):
+    with pytest.raises(OptionError, match=re.escape(message)) as caught:
+        plan_jobs([photos], styles[:1] if style else [], tmp_path, method=method, models=models)
+    assert caught.value.field == field
 
 
 def test_a_job_writes_png_only(tmp_path: Path):

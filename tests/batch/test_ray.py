@@ -63,6 +63,17 @@ def test_ray_workers_write_the_pixels_of_the_local_engine_and_a_corrupt_photo_fa
     assert [o.status for o in run_batch(done, engine="ray").outcomes] == ["skipped", "skipped"]
 
 
+def test_fast_jobs_on_ray_workers_give_the_local_engines_pixels_and_records(local_ray, photos, tmp_path):
+    jobs = {where: plan_jobs([photos], [], tmp_path / where, TINY, method="fast", models=["starry_night"]) for where in ("local", "ray")}
+    local = run_batch(jobs["local"])
+    remote = run_batch(jobs["ray"], engine="ray", workers=2)
+    assert [o.status for o in remote.outcomes] == [o.status for o in local.outcomes] == ["ok", "ok"]
+    assert {o.worker for o in remote.outcomes}.isdisjoint({o.worker for o in local.outcomes})  # ran in the workers
+    for name in ("prime_starry_night.png", "street_starry_night.png"):
+        a, b = tmp_path / "local" / name, tmp_path / "ray" / name
+        assert np.array_equal(_pixels(a), _pixels(b)) and read_metadata(a) == read_metadata(b)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -142,3 +142,30 @@ def test_an_output_that_is_an_input_fails_that_job_only(photos, styles):
 def test_an_unknown_engine_is_refused(photos, styles, tmp_path):
     with pytest.raises(Exception, match=r"engine: unknown value 'spark'; choose one of local, ray"):
         run_batch(plan_jobs([photos], styles[:1], tmp_path, TINY), engine="spark")
+
+
+def test_a_fast_batch_paints_each_photo_once_and_a_rerun_skips_it_until_the_model_changes(photos, corrupt, tmp_path):
+    from stylegram.fast import ModelRecord, TransformerNet, builtin_models, save_model
+
+    model = tmp_path / "mine.pt"
+    model.write_bytes(builtin_models()["starry_night"].read_bytes())
+    out = tmp_path / "out"
+    first = run_batch(plan_jobs([photos], [], out, TINY, method="fast", models=[str(model)]), summary=out / "s.jsonl")
+    assert [(Path(o.job.output).name, o.status) for o in first.outcomes] == [
+        ("broken_mine.png", "failed"),
+        ("prime_mine.png", "ok"),
+        ("street_mine.png", "ok"),
+    ]
+    assert "broken.jpg: image file is truncated or corrupt" in str(first.failed[0].error)
+    record = read_metadata(out / "street_mine.png")
+    assert record["method"] == "fast" and record["finished"] is True and record["size"] == [64, 43]
+    assert record["model"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert record["batch"] == {"method": "fast", "model": str(model), "size": 64, "preserve_color": False}
+    assert [line["model"] for line in _lines(out / "s.jsonl")] == [str(model)] * 3
+
+    again = run_batch(plan_jobs([photos / "street.jpg"], [], out, TINY, method="fast", models=[str(model)]))
+    assert [o.status for o in again.outcomes] == ["skipped"]
+    save_model(model, TransformerNet("half"), ModelRecord("other.png"))  # retrained under the same name
+    retrained = run_batch(plan_jobs([photos / "street.jpg"], [], out, TINY, method="fast", models=[str(model)]))
+    assert [o.status for o in retrained.outcomes] == ["ok"]
+    assert read_metadata(out / "street_mine.png")["model"]["painting"] == "other.png"

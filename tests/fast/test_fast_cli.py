@@ -35,7 +35,8 @@ def test_apply_writes_each_photo_at_its_size(model_path, photo_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert Image.open(out).size == (61, 46)
     record = read_metadata(out)  # which network painted which photo, to reproduce it
-    assert record["method"] == "fast" and record["model"] == {"name": str(model_path), "painting": "starry.png", "steps": 1}
+    assert record["method"] == "fast" and record["model"] == {
+        "name": str(model_path), "sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(), "painting": "starry.png", "steps": 1}
     assert record["inputs"]["content"]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert record["size"] == [61, 46] and record["strength"] == 1.0 and record["preserve_color"] is False
     result = invoke("apply", model_path, photo, photo_dir / "x.png", "-o", tmp_path / "missing_dir")

@@ -90,9 +90,36 @@ def test_cli_bad_input_one_line_exit_2_nothing_written(cli, tmp_path: Path, styl
     assert not output.exists() and not work_folder(output).exists()
 
 
-def test_cli_only_the_optimize_method_exists(cli, tmp_path: Path, style_path: Path) -> None:
-    result = cli("video", "in.mp4", str(style_path), "-o", str(tmp_path / "o.mp4"), "--method", "fast")
-    assert result.exit_code == 2 and "optimize" in result.stderr
+def test_fast_method_with_blend_flickers_less_than_per_frame(tmp_path: Path) -> None:
+    source = make_clip(tmp_path / "moving.mp4", frames=4, audio=False)
+    # PNG frame folders: the exact pixels, no encoder between the runs
+    out = {b: stylize_video(source, (), tmp_path / f"b{b:g}", method="fast", model="starry_night", blend=b) for b in (0.0, 0.6)}
+    frames = {b: _frames(result.output) for b, result in out.items()}
+    inputs = _frames(source)
+    assert warping_error(frames[0.6], inputs) < 0.75 * warping_error(frames[0.0], inputs)
+    assert np.array_equal(frames[0.0][0], frames[0.6][0])  # the first frame is the network's own
+    assert not np.array_equal(frames[0.0][1], frames[0.6][1])
+    assert (out[0.6].frames, out[0.6].size, out[0.6].method, out[0.6].blend) == (4, (WIDTH, HEIGHT), "fast", 0.6)
+    assert (out[0.6].first_steps, out[0.6].later_steps) == (0, 0)
+
+
+def test_cli_fast_method_writes_the_clip_and_refuses_a_style_or_a_missing_model(cli, tmp_path: Path, style_path: Path) -> None:
+    source = make_clip(tmp_path / "clip.mp4", frames=3)
+    output = tmp_path / "fast.mp4"
+    result = cli("video", str(source), "-o", str(output), "--method", "fast", "--model", "starry_night", "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["method"], summary["model"], summary["blend"], summary["frames"]) == ("fast", "starry_night", 0.6, 3)
+    assert summary["audio"] is True and probe(output).audio
+    for args, words in [
+        (["--method", "fast"], "--model: the fast method paints with a trained model's style"),
+        ([str(style_path), "--method", "fast", "--model", "starry_night"], "--model: the fast method paints with a trained model's style"),
+        (["--model", "starry_night", str(style_path)], "--model: a model is for --method fast only"),
+        ([], "missing argument 'STYLES...' (or --method fast --model NAME)"),
+    ]:
+        refused = cli("video", str(source), "-o", str(tmp_path / "o.mp4"), *args)
+        assert refused.exit_code == 2 and len(refused.stderr.splitlines()) == 1 and words in refused.stderr, refused.stderr
+    assert not (tmp_path / "o.mp4").exists()
 
 
 def _cut(path: Path) -> Path:

@@ -106,7 +106,7 @@ def download(page, selector):
 
 def toast(page):
     message = page.locator(".toast-body").first
-    message.wait_for()
+    message.wait_for(timeout=JOB_SECONDS)  # the refusal comes back through the server's queue
     return message.inner_text()
 
 
@@ -319,7 +319,9 @@ def test_a_refusal_stays_and_the_progress_says_nothing_runs(server, context):
     assert page.locator("#cancel").is_disabled()  # nothing to cancel yet
     use_examples(page, 3)
     page.get_by_text("More options").click()
-    page.locator("#option-style-blend-weights").get_by_role("textbox").fill("x<y>")
+    weights = page.locator("#option-style-blend-weights").get_by_role("textbox")
+    weights.fill("x<y>")
+    weights.press("Tab")  # committed to the form before Start reads it
     page.click("#start")
     assert "Style blend weights: 'x<y>' is not a valid float" in toast(page)
     wait_for_text(page, "#progress", "Not started")

@@ -1,7 +1,7 @@
 """The ``ray`` engine: the batch's jobs spread over the workers of a Ray cluster.
 
-Each worker is a Ray actor, one process that keeps its VGG19 between jobs (the
-encoder is cached per process by :func:`stylegram.api.run`) and runs each job with
+Each worker is a Ray actor, one process that keeps its VGG19 (or fast model) between
+jobs (both are cached per process) and runs each job with
 :func:`~stylegram.batch.runner.run_job`, which writes the output atomically itself,
 so the output folder must be one every node sees (a shared filesystem). A worker is
 given one job at a time. One GPU per worker when the cluster has GPUs (``num_gpus=1``),
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import socket
 from typing import TYPE_CHECKING, Any, Generator, Sequence
 
 import ray
@@ -42,6 +43,7 @@ RETRIES = 2
 
 _POLL_SECONDS = 0.5  # how often a stop signal is looked at while jobs run
 _KILL_SECONDS = 30.0  # the longest wait for killed workers to end
+_REACH_SECONDS = 5.0  # how long a cluster's address may take to answer at all
 
 
 class _Painter:
@@ -78,10 +80,30 @@ def start_workers(count: int | None, limit: int) -> list[Any]:
     return [Painter.options(**options).remote(threads) for _ in range(count)]
 
 
+def _check_reachable(address: str) -> None:
+    """Refuse at once an address where nothing listens (Ray itself retries for
+    minutes): ``HOST:PORT`` or ``ray://HOST:PORT`` must accept a TCP connection.
+    ``auto`` and other forms are left to Ray.
+
+    Raises:
+        OptionError: Nothing answers at ``address``.
+    """
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not port.isdigit() or not host:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=_REACH_SECONDS).close()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise OptionError(f"{{address}}: no Ray cluster answers at {address} ({reason})", "address") from None
+
+
 def _connect(address: str | None) -> bool:
     """Join ``address`` (or start a local instance) unless connected; whether we did."""
     if ray.is_initialized():
         return False
+    if address:
+        _check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as error:

@@ -11,15 +11,16 @@ either complete or not there (outputs are written atomically by
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import socket
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Generator, Sequence
+from typing import TYPE_CHECKING, Any, Generator, Sequence
 
 from ..errors import Cancelled, Interrupted, OptionError, StylegramError
-from .jobs import Job, check_outputs
+from .jobs import Job, check_outputs, model_file
 from .summary import BatchCallback, BatchProgress, BatchSummary, JobOutcome, SummaryFile
 
 if TYPE_CHECKING:
@@ -47,8 +48,29 @@ def remove_temporaries(output: str | os.PathLike[str]) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _fast_model(model: str) -> Any:
+    """A fast model loaded once per process (a worker reuses it for every photo), and
+    again when its file changed (a model retrained under the same name)."""
+    path = model_file(model)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return _load_model(path, 0, 0)  # load_model says what is wrong
+    return _load_model(path, info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_model(path: str, mtime_ns: int, size: int) -> Any:
+    from .. import fast
+
+    return fast.load_model(path)
+
+
 def run_job(job: Job, stop: StopSignal | None = None) -> JobOutcome:
-    """Run one job and write its output atomically with its run record.
+    """Run one job and write its output atomically with its run record: an
+    optimization (:func:`stylegram.api.run`) or, for the ``fast`` method, one pass of
+    its model's network (:func:`stylegram.fast.stylize`; the model loaded once per
+    process).
 
     A failure of the job (a bad image, a bad setting for this photo, running out of
     memory, any unexpected exception) is returned as a ``failed`` outcome, never
@@ -65,8 +87,16 @@ def run_job(job: Job, stop: StopSignal | None = None) -> JobOutcome:
     remove_temporaries(job.output)
     try:
         api.check_output_not_input(job.output, job.content, *job.styles)
-        result = api.run(job.content, list(job.styles), job.config, stop=stop)
-        write_image(job.output, result.image, metadata=job.metadata(result.metadata()))
+        if job.method == "fast":
+            from .. import fast
+
+            model = _fast_model(job.model)
+            image = fast.stylize(model, job.content, size=job.config.size, preserve_color=job.config.preserve_color)
+            record = api.apply_metadata(model, job.content, image.size, strength=1.0, preserve_color=job.config.preserve_color)
+        else:
+            result = api.run(job.content, list(job.styles), job.config, stop=stop)
+            image, record = result.image, result.metadata()
+        write_image(job.output, image, metadata=job.metadata(record))
     except (Interrupted, Cancelled):
         raise
     except StylegramError as error:

@@ -45,13 +45,14 @@ class JobOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary file's line: ``content``, ``styles``, ``output``, ``method``,
-        ``status``, ``error`` (message with setting names, or ``null``), ``seconds``,
+        ``model`` (the fast method's, else ``null``), ``status``, ``error`` (message with setting names, or ``null``), ``seconds``,
         ``worker``."""
         return {
             "content": self.job.content,
             "styles": list(self.job.styles),
             "output": self.job.output,
             "method": self.job.method,
+            "model": self.job.model,
             "status": self.status,
             "error": str(self.error) if self.error is not None else None,
             "seconds": round(self.seconds, 3),

@@ -1,7 +1,8 @@
 """The ``stylegram batch`` command: many photos in many styles, here or on Ray.
 
 ``stylegram batch PHOTOS... --style P [--style P ...] -o OUT_DIR`` paints every photo
-in every style (``--manifest jobs.csv`` instead: one job per row), skipping jobs
+in every style (``--method fast --model NAME [--model ...]``: with every trained
+model; ``--manifest jobs.csv`` instead: one job per row), skipping jobs
 whose output is already done. The style options are the main command's, generated
 from the config fields. Exit codes: 0 every job done, 3 some jobs failed (listed at
 the end and in the summary file), 2 bad input or options before any job ran, 130
@@ -68,7 +69,8 @@ def _progress_line(event: Any) -> None:
 @click.option("--style", "styles", multiple=True, metavar="IMAGE", help="A style image, folder or glob; each is its own job for every photo (repeat for more).")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder of the outputs (created): PHOTO-stem_STYLE-stem.png.")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A CSV of jobs instead of PHOTOS x --style: columns content, style (';' between blended styles), optional output, method and any option (style_weight...).")
-@click.option("--method", default="optimize", show_default=True, help=f"How to paint: {', '.join(METHODS)} (the fast method is not available yet).")
+@click.option("--method", type=click.Choice(METHODS), default="optimize", show_default=True, help="optimize: Gatys et al.'s optimization per photo; fast: one pass of a trained network per photo (--model).")
+@click.option("--model", "models", multiple=True, metavar="MODEL", help="For --method fast: a model file or built-in name (see: stylegram models); each is its own job for every photo (repeat for more).")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True, help="local: one job after another here; ray: spread over a Ray cluster's workers.")
 @click.option("--address", default=None, metavar="ADDR", help="For --engine ray: the cluster (auto, HOST:6379, ray://HOST:10001). Default: a local Ray instance.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N", help="For --engine ray: workers. Default: one per GPU, else one per CPU.")
@@ -129,6 +131,7 @@ def _run(
     out_dir: Path,
     manifest: Path | None,
     method: str,
+    models: tuple[str, ...],
     engine: str,
     address: str | None,
     workers: int | None,
@@ -143,15 +146,15 @@ def _run(
     config = config_from(options)
     api.check_init(config)  # once, not as a failure of every job
     if manifest is not None:
-        if photos or styles:
-            raise OptionError("{manifest}: give either a manifest or PHOTOS and --style, not both", "manifest")
+        if photos or styles or models:
+            raise OptionError("{manifest}: give either a manifest or PHOTOS and --style (or --model), not both", "manifest")
         jobs = read_manifest(manifest, out_dir, config, method)
     else:
         if not photos:
             raise OptionError("{photos}: give the photos to paint (files, folders or globs), or --manifest", "photos")
-        if not styles:
+        if not styles and method == "optimize":
             raise OptionError("{style}: give at least one style image", "style")
-        jobs = plan_jobs(photos, styles, out_dir, config, method)
+        jobs = plan_jobs(photos, styles, out_dir, config, method, models)
     return run_batch(
         jobs,
         engine=engine,

@@ -1,4 +1,5 @@
-"""``stylegram video IN PAINTING -o OUT``: a clip stylized with temporal consistency.
+"""``stylegram video IN PAINTING -o OUT``: a clip stylized with temporal consistency
+(``stylegram video IN --method fast --model NAME -o OUT``: by a trained network).
 
 Exit codes as the main command: bad input or options 2 (one line, nothing written),
 Ctrl+C 130 and SIGTERM 143 once the frames done are written as a playable OUT.
@@ -23,9 +24,11 @@ __all__ = ["video_command"]
 
 @click.command("video", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source", type=click.Path(path_type=Path))
-@click.argument("styles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.argument("styles", nargs=-1, type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output: .mp4/.mov/.mkv (H.264), .webm (VP9), .gif, or a new folder for PNG frames.")
-@click.option("--method", type=click.Choice(["optimize"]), default="optimize", show_default=True, help="Stylization method. Only optimize (Gatys et al. per frame, Ruder et al. consistency) exists so far; the fast feed-forward method will be added here.")
+@click.option("--method", type=click.Choice(["optimize", "fast"]), default="optimize", show_default=True, help="optimize: Gatys et al. per frame with Ruder et al.'s temporal loss; fast: one pass of a trained network per frame (--model, no STYLE), stabilized by --blend.")
+@click.option("--model", default=None, metavar="MODEL", help="For --method fast: a model file or built-in name (see: stylegram models).")
+@click.option("--blend", type=click.FloatRange(min=0, max=1), default=None, metavar="0..1", help="For --method fast: weight of the previous output warped along the optical flow, where the flow is trusted; 0 paints every frame on its own.  [default: 0.6]")
 @click.option("--temporal-weight", type=click.FloatRange(min=0), default=None, metavar="W", help="Weight of the temporal loss (Ruder et al. 2016); 0 stylizes every frame on its own.  [default: 200]")
 @click.option("--later-steps", type=click.IntRange(min=1), default=None, metavar="N", help="Iterations of each frame after the first.  [default: a fifth of --steps]")
 @click.option("--crf", type=click.IntRange(min=0, max=63), default=None, metavar="N", help="Encoder quality, lower is better (H.264 0-51, default 18; VP9 0-63, default 31).")
@@ -41,6 +44,8 @@ def video_command(
     styles: tuple[str, ...],
     output: Path,
     method: str,
+    model: str | None,
+    blend: float | None,
     temporal_weight: float | None,
     later_steps: int | None,
     crf: int | None,
@@ -58,7 +63,8 @@ def video_command(
 
     Ruder, Dosovitskiy & Brox, "Artistic style transfer for videos" (GCPR 2016):
     each frame after the first starts from the previous result warped along the
-    optical flow, with a temporal loss. Finished frames are kept in OUT.frames/;
+    optical flow, with a temporal loss (--method fast --model NAME: a trained
+    network per frame, no STYLE). Finished frames are kept in OUT.frames/;
     Ctrl+C writes the frames done as a playable OUT, and --resume continues.
     See docs/video.md.
     """
@@ -66,9 +72,11 @@ def video_command(
 
     with _stopping(debug):
         from ..errors import Interrupted
-        from ..video import DEFAULT_TEMPORAL_WEIGHT, stylize_video
+        from ..video import DEFAULT_BLEND, DEFAULT_TEMPORAL_WEIGHT, stylize_video
         from tqdm import tqdm
 
+        if method == "optimize" and not styles:
+            raise click.UsageError("missing argument 'STYLES...' (or --method fast --model NAME)")
         config = config_from(options)
         bar = tqdm(total=None, disable=True)  # replaced by the real bar at the first frame
 
@@ -91,6 +99,8 @@ def video_command(
                 output,
                 config,
                 method=method,
+                model=model,
+                blend=DEFAULT_BLEND if blend is None else blend,
                 temporal_weight=DEFAULT_TEMPORAL_WEIGHT if temporal_weight is None else temporal_weight,
                 later_steps=later_steps,
                 crf=crf,
@@ -115,6 +125,8 @@ def video_command(
                 "styles": styles,
                 "output": str(output),
                 "method": method,
+                "model": model,
+                "blend": result.blend,
                 "frames": result.frames,
                 "size": list(result.size),
                 "fps": float(result.rate),

@@ -4,11 +4,12 @@ written or a flow computed (``pip install 'stylegram[video]'``)."""
 
 from .flow import consistency_mask, optical_flow, warp, warping_error
 from .frames import Clip, VideoReadError, probe, read_frames
-from .stylize_video import DEFAULT_TEMPORAL_WEIGHT, METHODS, FrameEvent, VideoResult, later_steps_for, stylize_video, work_folder
+from .stylize_video import DEFAULT_BLEND, DEFAULT_TEMPORAL_WEIGHT, METHODS, FrameEvent, VideoResult, later_steps_for, stylize_video, work_folder
 from .writer import check_video_output, output_kind, write_clip
 
 __all__ = [
     "Clip",
+    "DEFAULT_BLEND",
     "DEFAULT_TEMPORAL_WEIGHT",
     "FrameEvent",
     "METHODS",

@@ -8,6 +8,11 @@ on the pixels where the flow passes the forward-backward test, so it needs far f
 iterations, at the output size only. With ``temporal_weight=0`` every frame is
 stylized on its own (the per-frame baseline: the full run from the content).
 
+The ``fast`` method paints each frame in one pass of a trained network (Johnson et
+al. 2016, :mod:`stylegram.fast`) and stabilizes it without training: where the flow
+is trusted, the previous output warped onto this frame is blended in (weight
+``blend``), the rest is the network's own output; ``blend=0`` is per-frame.
+
 Finished frames are written as PNGs to a work folder beside the output
 (``OUT.frames/``) as they finish; when the run is stopped, the frames done so far
 become a playable ``OUT`` and ``resume=True`` continues from the next frame. The work
@@ -46,6 +51,7 @@ from .writer import check_video_output, write_clip
 __all__ = [
     "METHODS",
     "DEFAULT_TEMPORAL_WEIGHT",
+    "DEFAULT_BLEND",
     "FrameEvent",
     "VideoResult",
     "stylize_video",
@@ -53,10 +59,15 @@ __all__ = [
     "later_steps_for",
 ]
 
-METHODS = ("optimize",)
+METHODS = ("optimize", "fast")
 """Stylization methods for video. ``optimize`` is Gatys et al.'s optimization per frame
-with Ruder et al.'s temporal consistency; the fast feed-forward method joins here
-once it exists (issue 11)."""
+with Ruder et al.'s temporal consistency; ``fast`` a trained feed-forward network per
+frame with the warped previous output blended in (:data:`DEFAULT_BLEND`)."""
+
+DEFAULT_BLEND = 0.6
+"""The fast method's weight of the warped previous output on the pixels where the
+flow is trusted (0-1; 0 is per-frame). Chosen by the warping error and the judge's
+style distance on the test clips (docs/video.md)."""
 
 DEFAULT_TEMPORAL_WEIGHT = 200.0
 """Weight of the temporal term: with stylegram's relative content and style terms
@@ -113,6 +124,8 @@ class VideoResult:
         seconds_per_frame: Mean seconds per frame after the first in this run.
         config: The settings used.
         temporal_weight: The temporal term's weight (0: per-frame).
+        method: ``optimize`` or ``fast``.
+        blend: The fast method's blend weight (0 for ``optimize``).
     """
 
     output: Path
@@ -127,6 +140,8 @@ class VideoResult:
     seconds_per_frame: float
     config: StyleConfig
     temporal_weight: float
+    method: str = "optimize"
+    blend: float = 0.0
 
 
 def work_folder(output: str | Path) -> Path:
@@ -218,6 +233,8 @@ def stylize_video(
     config: StyleConfig | None = None,
     *,
     method: str = "optimize",
+    model: str | None = None,
+    blend: float = DEFAULT_BLEND,
     temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT,
     later_steps: int | None = None,
     crf: int | None = None,
@@ -234,12 +251,16 @@ def stylize_video(
     Args:
         source: A video file, an animated GIF/APNG/WebP, or a folder of numbered
             frames (:func:`~stylegram.video.frames.probe`).
-        styles: One style image or several (blended), as for :func:`stylegram.run`.
+        styles: One style image or several (blended), as for :func:`stylegram.run`;
+            none (``()``) for the fast method, whose model holds its style.
         output: ``.mp4`` / ``.mov`` / ``.mkv`` (H.264), ``.webm`` (VP9), ``.gif``,
             or a new folder for PNG frames (:mod:`~stylegram.video.writer`).
         config: Settings of each frame's run (``size`` by the main command's rule,
             applied to the displayed frame; ``steps`` for the first frame).
-        method: ``"optimize"`` only, for now (:data:`METHODS`).
+        method: One of :data:`METHODS`.
+        model: For ``fast``: a model file or built-in name (:func:`stylegram.fast.load_model`).
+        blend: For ``fast``: the weight (0-1) of the warped previous output on the
+            trusted pixels; 0 stylizes every frame on its own.
         temporal_weight: Weight of the temporal loss; 0 stylizes every frame on its
             own with the full ``steps`` (the per-frame baseline).
         later_steps: Iterations of each frame after the first (default
@@ -260,19 +281,27 @@ def stylize_video(
         VideoReadError: The clip is not a video, has no frames, is truncated or
             corrupt, or its codec is unsupported; checked before anything is written.
         OutputPathError: The output cannot be written (checked first too).
-        OptionError: A bad setting, an unknown ``method``, nothing to resume, or
-            unfinished work in the work folder that a fresh run would lose.
+        OptionError: A bad setting, an unknown ``method``, styles and model not as
+            the method needs, nothing to resume, or unfinished work in the work
+            folder that a fresh run would lose.
+        ModelFileError: The fast method's model cannot be loaded.
         Interrupted: Ctrl+C (or SIGTERM in the CLI); the frames done are written to
             ``output`` as a playable clip and kept for ``resume``; the message says so.
         Cancelled: ``stop`` was set; the same as for ``Interrupted``.
         The other errors of :func:`stylegram.run`.
     """
     if method not in METHODS:
+        raise OptionError(f"{{method}}: unknown method '{method}'; choose one of {', '.join(METHODS)}", "method")
+    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    if method == "fast" and (style_list or not model):
         raise OptionError(
-            f"{{method}}: unknown method '{method}'; only 'optimize' is available (the fast "
-            "feed-forward method is not built yet)",
-            "method",
+            "{model}: the fast method paints with a trained model's style: give {model} and no style image",
+            "model",
         )
+    if method == "optimize" and model:
+        raise OptionError("{model}: a model is for {method} fast only", "model", "method")
+    if not 0 <= blend <= 1:
+        raise OptionError(f"{{blend}}: must be from 0 to 1, got {blend}", "blend")
     if temporal_weight < 0 or not np.isfinite(temporal_weight):
         raise OptionError(f"{{temporal_weight}}: must be a number >= 0, got {temporal_weight}", "temporal_weight")
     if later_steps is not None and later_steps < 1:
@@ -280,23 +309,30 @@ def stylize_video(
     config = config or StyleConfig()
     config = config.with_options(**overrides) if overrides else config
     output = Path(output)
-    api.check_output_not_input(output, source, *(styles if isinstance(styles, (list, tuple)) else [styles]))
+    api.check_output_not_input(output, source, *style_list)
     clip = probe(source, fps=fps)
-    check_video_output(output, clip)
-    output_size(*clip.size, config.size, str(clip.path))  # a size error names the clip, not "<image>"
-    first = next(read_frames(clip))
-    inputs = api.load_inputs(first, styles, config)
-    size = inputs.size
+    check_video_output(output)
+    size = output_size(*clip.size, config.size, str(clip.path))  # a size error names the clip, not "<image>"
+    device = resolve_device(config.device)
+    if method == "fast":
+        consistent, first_steps, later = blend > 0, 0, 0
+        paint = _fast_painter(model or "", device, blend, config.preserve_color)
+    else:
+        inputs = api.load_inputs(next(read_frames(clip)), style_list, config)
+        size, consistent, first_steps = inputs.size, temporal_weight > 0, config.steps
+        later = (later_steps or later_steps_for(config.steps)) if consistent else config.steps
+        paint = _optimize_painter(inputs, config, device, temporal_weight, later, step_callback, stop)
     work = work_folder(output)
     done = _plan_work(work, _record(work), clip, size, resume, overwrite)
-    consistent = temporal_weight > 0
-    later = (later_steps or later_steps_for(config.steps)) if consistent else config.steps
     work.mkdir(exist_ok=True)
     record = {
         "version": __version__,
         "source": str(source),
         "frames": clip.frames,
         "size": list(size),
+        "method": method,
+        "model": model,
+        "blend": blend if method == "fast" else None,
         "settings": config.to_dict(),
         "temporal_weight": temporal_weight,
         "later_steps": later,
@@ -304,14 +340,8 @@ def stylize_video(
     }
     (work / "run.json").write_text(json.dumps(record))
 
-    device = resolve_device(config.device)
-    dtype = resolve_precision(config.precision, device)
-    network = encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
-    style_images = [s.composited() for s in inputs.styles]
-    later_config = config.with_options(steps=later, scales=(max(size),), init="content")
     start, later_seconds = time.perf_counter(), []
     previous: tuple[np.ndarray, np.ndarray] | None = None  # (input, output) of the last frame, uint8
-    index = 0
     try:
         for index, frame in enumerate(_resized(clip, size)):
             if index < done:
@@ -319,45 +349,16 @@ def stylize_video(
                     previous = (np.asarray(frame), np.asarray(_load(work, index)))
                 continue
             frame_start = time.perf_counter()
-            current = np.asarray(frame)
-            if consistent and previous is not None:
-                warped, mask = _temporal_start(previous[0], current, previous[1])
-                warped_t = torch.from_numpy(warped).permute(2, 0, 1)[None].to(device)
-                term = TemporalTerm(
-                    luminance_image(warped_t) if config.preserve_color else warped_t,
-                    torch.from_numpy(mask)[None, None].to(device),
-                    temporal_weight,
-                )
-                frame_config, init, terms = later_config, to_pil(warped_t), (term,)
-            else:
-                frame_config, init, terms = config, None, ()
-            result = transfer(
-                network,
-                frame_config,
-                frame,
-                style_images,
-                size,
-                device=device,
-                autocast=dtype,
-                generator=seed_generator(config.seed),
-                init_image=init,
-                callback=step_callback,
-                stop=stop.is_set if stop is not None else None,
-                extra_terms=terms,
-            )
-            stylized = to_pil(result.image)
+            stylized, steps = paint(frame, previous if consistent else None)
             write_image(_frame_path(work, index), stylized)
-            previous = (current, np.asarray(stylized))
+            previous = (np.asarray(frame), np.asarray(stylized))
             seconds = time.perf_counter() - frame_start
             if index > 0:
                 later_seconds.append(seconds)
             if callback is not None:
-                per_frame = float(np.mean(later_seconds)) if later_seconds else seconds * later / config.steps
-                callback(
-                    FrameEvent(
-                        index + 1, clip.frames, seconds, per_frame, per_frame * (clip.frames - index - 1), frame_config.steps
-                    )
-                )
+                # from the first frame alone, a later one costs its share of iterations (fast: the same)
+                per_frame = float(np.mean(later_seconds)) if later_seconds else seconds * (later / first_steps if first_steps else 1)
+                callback(FrameEvent(index + 1, clip.frames, seconds, per_frame, per_frame * (clip.frames - index - 1), steps))
     except (KeyboardInterrupt, Interrupted, Cancelled) as error:
         raise _stopped(error, output, clip, work, crf) from None
     write_clip(output, clip, _saved(work, clip.frames), clip.frames, crf=crf)
@@ -368,14 +369,93 @@ def stylize_video(
         size=size,
         rate=clip.rate,
         audio=clip.audio and output.suffix.lower() in (".mp4", ".mov", ".mkv", ".webm"),
-        first_steps=config.steps,
+        first_steps=first_steps,
         later_steps=later,
         resumed_from=done,
         seconds=time.perf_counter() - start,
         seconds_per_frame=float(np.mean(later_seconds)) if later_seconds else 0.0,
         config=config,
-        temporal_weight=temporal_weight,
+        temporal_weight=temporal_weight if method == "optimize" else 0.0,
+        method=method,
+        blend=blend if method == "fast" else 0.0,
     )
+
+
+_Painter = Callable[[Image.Image, "tuple[np.ndarray, np.ndarray] | None"], "tuple[Image.Image, int]"]
+"""Paints one frame given the previous frame's (input, output), uint8, or ``None`` for
+none (the first frame, or per-frame mode); returns the frame and its iterations."""
+
+
+def _fast_painter(model: str, device: torch.device, blend: float, preserve_color: bool) -> _Painter:
+    """The fast method's frames: the network's output, with the previous output
+    warped onto the frame blended in by ``blend`` where the flow passes the
+    forward-backward test.
+
+    Raises:
+        ModelFileError: The model cannot be loaded.
+    """
+    from .. import fast
+
+    loaded = fast.load_model(model)
+    loaded.net.to(device)
+
+    def paint(frame: Image.Image, previous: tuple[np.ndarray, np.ndarray] | None) -> tuple[Image.Image, int]:
+        painted = fast.stylize(loaded, frame, size=max(frame.size), preserve_color=preserve_color).convert("RGB")
+        if previous is None:
+            return painted, 0
+        warped, mask = _temporal_start(previous[0], np.asarray(frame), previous[1])
+        weight = blend * mask[..., None]
+        mixed = weight * warped + (1 - weight) * (np.asarray(painted, dtype=np.float32) / 255)
+        return Image.fromarray((mixed * 255).round().clip(0, 255).astype(np.uint8)), 0
+
+    return paint
+
+
+def _optimize_painter(
+    inputs: api.Inputs,
+    config: StyleConfig,
+    device: torch.device,
+    temporal_weight: float,
+    later: int,
+    step_callback: ProgressCallback | None,
+    stop: api.StopSignal | None,
+) -> _Painter:
+    """The optimization method's frames (Ruder et al.): the first (or every, per-frame)
+    the full run from the content; a later one ``later`` iterations at the output size
+    from the warped previous output, with the temporal term on the trusted pixels."""
+    dtype = resolve_precision(config.precision, device)
+    network = encoder(config.weights, config.preprocessing, config.network_layers, config.pooling, str(device))
+    style_images = [s.composited() for s in inputs.styles]
+    later_config = config.with_options(steps=later, scales=(max(inputs.size),), init="content")
+
+    def paint(frame: Image.Image, previous: tuple[np.ndarray, np.ndarray] | None) -> tuple[Image.Image, int]:
+        frame_config, init, terms = config, None, ()
+        if previous is not None:
+            warped, mask = _temporal_start(previous[0], np.asarray(frame), previous[1])
+            warped_t = torch.from_numpy(warped).permute(2, 0, 1)[None].to(device)
+            term = TemporalTerm(
+                luminance_image(warped_t) if config.preserve_color else warped_t,
+                torch.from_numpy(mask)[None, None].to(device),
+                temporal_weight,
+            )
+            frame_config, init, terms = later_config, to_pil(warped_t), (term,)
+        result = transfer(
+            network,
+            frame_config,
+            frame,
+            style_images,
+            inputs.size,
+            device=device,
+            autocast=dtype,
+            generator=seed_generator(config.seed),
+            init_image=init,
+            callback=step_callback,
+            stop=stop.is_set if stop is not None else None,
+            extra_terms=terms,
+        )
+        return to_pil(result.image), frame_config.steps
+
+    return paint
 
 
 def _stopped(error: BaseException, output: Path, clip: Clip, work: Path, crf: int | None) -> StylegramError:

@@ -9,7 +9,10 @@ needs. Anything without one of these suffixes is a folder of numbered PNG frames
 
 Each frame keeps its source timestamp (variable frame rates survive); the audio
 stream's packets are copied untouched (remuxed, never re-encoded), interleaved with
-the video as it is written so that memory does not grow with the clip's length.
+the video as it is written so that memory does not grow with the clip's length. A
+WebM holds only Opus or Vorbis, so other sound (AAC, MP3...) going into a ``.webm``
+is the one case re-encoded: to Opus at 48 kHz (libopus), the source's channel layout
+kept.
 Files appear atomically: written beside the target under a temporary name, then
 renamed.
 """
@@ -50,23 +53,12 @@ def output_kind(path: str | Path) -> str:
     return "folder"
 
 
-def _audio_codec(clip: Clip) -> str | None:
-    if not clip.audio:
-        return None
-    import av
-
-    with av.open(str(clip.path)) as container:
-        return container.streams.audio[0].codec_context.name
-
-
-def check_video_output(path: str | Path, clip: Clip) -> Path:
-    """Check, before any work, that the clip can be written at ``path``.
+def check_video_output(path: str | Path) -> Path:
+    """Check, before any work, that a clip can be written at ``path``.
 
     Raises:
         OutputPathError: Missing or read-only folder; a frames folder that already
-            holds files; an existing folder where a file would go; a WebM output for
-            a source whose audio is neither Opus nor Vorbis (WebM holds no other;
-            write .mp4 or .mkv, or drop the sound).
+            holds files; an existing folder where a file would go.
     """
     target = Path(path)
     kind = output_kind(target)
@@ -84,14 +76,6 @@ def check_video_output(path: str | Path, clip: Clip) -> Path:
             )
     elif target.is_dir():
         raise OutputPathError(f"{target}: is a folder, not a file name", str(target))
-    if target.suffix.lower() == ".webm":
-        codec = _audio_codec(clip)
-        if codec is not None and codec not in _WEBM_AUDIO:
-            raise OutputPathError(
-                f"{target}: the source's audio is {codec}, which WebM cannot hold (only Opus or Vorbis) and "
-                "stylegram copies sound without re-encoding; write .mp4 or .mkv instead",
-                str(target),
-            )
     return target
 
 
@@ -182,7 +166,10 @@ def _write_video(
     try:
         with av.open(str(path), "w", format=CONTAINERS[suffix]) as output:
             video = _video_stream(output, codec, first.size, clip, quality)  # stream 0, audio after it
-            audio = _AudioCopy(source, output, end) if source is not None else None
+            audio = None
+            if source is not None:
+                reencode = suffix == ".webm" and source.streams.audio[0].codec_context.name not in _WEBM_AUDIO
+                audio = (_AudioToOpus if reencode else _AudioCopy)(source, output, end)
             for index, image in enumerate(itertools.chain([first], images)):
                 frame = av.VideoFrame.from_image(image)
                 frame.pts = round(clip.times[index] / video.time_base)
@@ -196,6 +183,7 @@ def _write_video(
                 output.mux(packet)
             if audio is not None:
                 audio.until(end)
+                audio.finish()
     finally:
         if source is not None:
             source.close()
@@ -222,7 +210,7 @@ class _AudioCopy:
         self.output = output
         self.end = end
         stream = source.streams.audio[0]
-        self.stream = output.add_stream_from_template(stream)
+        self.stream = self._add_stream(stream)
         self.base = Fraction(stream.time_base)
         self.start = Fraction(stream.start_time or 0) * self.base
         self.packets = (p for p in source.demux(stream) if p.dts is not None)
@@ -242,5 +230,45 @@ class _AudioCopy:
             if time is not None and start > time:
                 self.pending = packet
                 return
-            packet.stream = self.stream
+            self._put(packet)
+
+    def _add_stream(self, source_stream):  # -> the output's audio stream
+        return self.output.add_stream_from_template(source_stream)
+
+    def _put(self, packet) -> None:
+        packet.stream = self.stream
+        self.output.mux(packet)
+
+    def finish(self) -> None:
+        """Write what is still held back (nothing, for a copy)."""
+
+
+class _AudioToOpus(_AudioCopy):
+    """Re-encodes the source's first audio stream to Opus at 48 kHz (for WebM), in the
+    encoder's frame size (20 ms), packet by packet as :class:`_AudioCopy` copies."""
+
+    def _add_stream(self, source_stream):
+        import av
+
+        layout = source_stream.layout.name
+        self.resampler = av.AudioResampler(format="s16", layout=layout, rate=48000)
+        self.fifo = av.AudioFifo()
+        return self.output.add_stream("libopus", rate=48000, layout=layout)
+
+    def _put(self, packet) -> None:
+        for frame in packet.decode():
+            self._encode(self.resampler.resample(frame))
+
+    def _encode(self, frames, flush: bool = False) -> None:
+        for frame in frames:
+            self.fifo.write(frame)
+        size = self.stream.codec_context.frame_size or 960
+        while self.fifo.samples >= size or (flush and self.fifo.samples):
+            for packet in self.stream.encode(self.fifo.read(min(size, self.fifo.samples))):
+                self.output.mux(packet)
+
+    def finish(self) -> None:
+        """Encode the samples still in the resampler and the FIFO, then flush the encoder."""
+        self._encode(self.resampler.resample(None), flush=True)
+        for packet in self.stream.encode(None):
             self.output.mux(packet)
