@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ from PIL import Image, ImageDraw, ImageFont
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import judge  # noqa: E402  (the judge sits next to this script)
-from compare import PAIRS  # noqa: E402
+from compare import PAIRS, _machine  # noqa: E402
 
 from stylegram import StyleConfig, run  # noqa: E402
 
@@ -124,9 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     variants = args.variants.split("|")
     names = [v.partition(":")[0] for v in variants]
     only = {(int(s), v) for s, _, v in (item.partition(":") for item in filter(None, args.only.split(",")))}
-    result = {"machine": {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": platform.processor()
-                          or platform.machine(), "threads": args.threads, "torch": torch.__version__},
-              "argv": sys.argv, "rows": []}
+    result = {"machine": _machine(args.threads), "argv": sys.argv, "rows": []}
     if args.json.exists():  # keep what an earlier, stopped sweep measured
         result["rows"] = json.loads(args.json.read_text())["rows"]
     args.out.mkdir(parents=True, exist_ok=True)

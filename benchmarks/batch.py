@@ -1,19 +1,20 @@
 """Batch throughput: jobs per minute with the local engine and with Ray (2 workers).
 
 Builds ``--photos`` copies of the bundled photo (each resized a little differently,
-so each is its own job and its own SHA-256) x the two bundled/case style images,
-and runs the same jobs three ways into fresh folders, all with the same settings:
+so each is its own job and its own SHA-256) x the two bundled/case style images
+(``--method fast``: x the built-in model, once per photo), and runs the same jobs three ways into fresh folders, all with the same settings:
 
 - ``local``: one job after another in this process (torch with all its threads);
 - ``local-1thread``: the same with one torch thread (a Ray worker's share here);
 - ``ray``: a local Ray instance (``ray.init(num_cpus=2)``) with 2 workers, one CPU
   and one torch thread each. Ray's start-up is timed apart (``ray_init_seconds``);
-  the batch time includes starting the workers and each loading VGG19.
+  the batch time includes starting the workers and each loading VGG19 (or the model).
 
 Prints one JSON object: per way, seconds, jobs per minute and mean seconds per job
 (the jobs' own wall time, from the summary). Example (about 3 minutes on 2 cores)::
 
     nice -n 10 python benchmarks/batch.py --photos 4 --size 128 --steps 20
+    nice -n 10 python benchmarks/batch.py --method fast --photos 40 --size 512
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=4)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--method", choices=("optimize", "fast"), default="optimize")
     args = parser.parse_args()
     config = StyleConfig(size=args.size, steps=args.steps)
     root = Path(tempfile.mkdtemp(prefix="stylegram-batch-bench-"))
@@ -74,10 +76,14 @@ def main() -> None:
         styles = [Path(STYLE), CASE_STYLE]
 
         def jobs_from(name: str) -> list:
+            if args.method == "fast":
+                return plan_jobs(photos, [], root / name, config, method="fast", models=["starry_night"])
             return plan_jobs(photos, styles, root / name, config)
 
         results: dict[str, object] = {
-            "settings": {"photos": args.photos, "styles": len(styles), "size": args.size, "steps": args.steps},
+            "settings": {"method": args.method, "photos": args.photos,
+                         "styles_or_models": 1 if args.method == "fast" else len(styles), "size": args.size,
+                         "steps": args.steps},
             "cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
         }
