@@ -123,7 +123,7 @@ def main() -> None:
         "rows": [],
     }
     if args.method == "fast":
-        modes = [(f"blend {b:g}", {"method": "fast", "model": "starry_night", "blend": float(b)}) for b in args.blends.split(",")]
+        modes = [(f"blend {b:g}", {"method": "fast", "model": "starry_night", "blend": b}) for b in map(float, args.blends.split(","))]
         styles: object = ()
     else:
         modes = [("per-frame", {"temporal_weight": 0.0}), ("consistent", {"temporal_weight": DEFAULT_TEMPORAL_WEIGHT})]

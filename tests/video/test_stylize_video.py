@@ -109,7 +109,7 @@ def test_cli_fast_method_writes_the_clip_and_refuses_a_style_or_a_missing_model(
     result = cli("video", str(source), "-o", str(output), "--method", "fast", "--model", "starry_night", "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert (summary["method"], summary["model"], summary["blend"], summary["frames"]) == ("fast", "starry_night", 0.6, 3)
+    assert (summary["method"], summary["model"], summary["blend"], summary["frames"]) == ("fast", "starry_night", 0.3, 3)
     assert summary["audio"] is True and probe(output).audio
     for args, words in [
         (["--method", "fast"], "--model: the fast method paints with a trained model's style"),

@@ -64,7 +64,7 @@ METHODS = ("optimize", "fast")
 with Ruder et al.'s temporal consistency; ``fast`` a trained feed-forward network per
 frame with the warped previous output blended in (:data:`DEFAULT_BLEND`)."""
 
-DEFAULT_BLEND = 0.6
+DEFAULT_BLEND = 0.3
 """The fast method's weight of the warped previous output on the pixels where the
 flow is trusted (0-1; 0 is per-frame). Chosen by the warping error and the judge's
 style distance on the test clips (docs/video.md)."""
