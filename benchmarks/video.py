@@ -15,6 +15,9 @@ Results are rewritten to the JSON file after every row.
 
     nice -n 10 python benchmarks/video.py --out docs/video-benchmark.json
     python benchmarks/video.py --method fast --size 512 --frames 24 --out docs/video-fast-benchmark.json
+
+``--figure PATH`` also saves, for the last clip, its first, middle and last frames:
+the input, then each mode's output, a line each, labelled (a JPEG for the docs).
 """
 
 from __future__ import annotations
@@ -101,6 +104,25 @@ def judged_style_distance(scorer: judge.Judge, outputs: list[np.ndarray], inputs
     return float(np.mean(values))
 
 
+def figure(lines: list[tuple[str, list[np.ndarray]]], path: Path, caption: str) -> None:
+    """Three frames (first, middle, last) per line, each line labelled, with ``caption`` below."""
+    from PIL import ImageDraw, ImageFont
+
+    height, width = lines[0][1][0].shape[:2]
+    label, pad = 150, 4
+    picks = [0, len(lines[0][1]) // 2, len(lines[0][1]) - 1]
+    canvas = Image.new("RGB", (label + 3 * (width + pad), len(lines) * (height + pad) + 22), "white")
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default(size=13)
+    for row, (name, frames) in enumerate(lines):
+        y = row * (height + pad)
+        draw.multiline_text((4, y + height // 2 - 10), name, fill="black", font=font)
+        for column, index in enumerate(picks):
+            canvas.paste(Image.fromarray(frames[index]), (label + column * (width + pad), y))
+    draw.text((4, canvas.height - 18), caption, fill="black", font=ImageFont.load_default(size=11))
+    canvas.save(path, quality=85, optimize=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/video-benchmark.json"))
@@ -109,6 +131,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--method", choices=("optimize", "fast"), default="optimize")
     parser.add_argument("--blends", default="0,0.3,0.6,0.8", help="For --method fast: blend weights, comma separated.")
+    parser.add_argument("--figure", type=Path, default=None, help="Save frames of the last clip here (JPEG).")
     args = parser.parse_args()
     torch.set_num_threads(2)
     config = StyleConfig(size=args.size, steps=args.steps, device="cpu")
@@ -135,6 +158,7 @@ def main() -> None:
         if BUNNY.is_file():
             clips["Big Buck Bunny (frames 50-)"] = bunny_clip(folder, args.frames, 50)
         for name, source in clips.items():
+            lines: list[tuple[str, list[np.ndarray]]] = []
             for mode, options in modes:
                 output = folder / f"{len(report['rows'])}"  # PNG frames: no encoder between the modes
                 start = time.perf_counter()
@@ -159,6 +183,11 @@ def main() -> None:
                 )
                 args.out.write_text(json.dumps(report, indent=1))
                 print(json.dumps(report["rows"][-1]), flush=True)
+                row = report["rows"][-1]
+                lines.append((f"{mode}\nE_warp {row['e_warp']:.4f}\nstyle d {row['judge_style_distance']:.2f}", outputs))
+            lines.insert(0, ("input frames\n(first, middle, last)", inputs))
+        if args.figure is not None:
+            figure(lines, args.figure, f"{name}: " + (ATTRIBUTION if "Bunny" in name else "the bundled Tübingen photo, panned and zoomed"))
 
 
 if __name__ == "__main__":

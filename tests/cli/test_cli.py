@@ -110,7 +110,7 @@ def test_help_lists_config_options_with_defaults():
     [
         (["photo.jpg"], "stylegram: error: missing argument 'STYLES...'; see 'stylegram run --help'"),
         (["photo.jpg", "painting.jpg"], "stylegram: error: missing option '-o' / '--output'; see 'stylegram run --help'"),
-        (["a.jpg", "b.jpg", "-o", "o.png", "--stepz", "3"], "stylegram: error: no such option '--stepz'"),
+        (["a.jpg", "b.jpg", "-o", "o.png", "--stepz", "3"], "stylegram: error: no such option '--stepz' (did you mean one of: "),
         (["batch", "photos/"], "stylegram: error: missing option '-o' / '--output'; see 'stylegram batch --help'"),
     ],
 )

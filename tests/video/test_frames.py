@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from stylegram.video import VideoReadError, probe, read_frames, write_clip
+from stylegram.video.writer import reencodes_audio
 
 from .conftest import FRAMES, HEIGHT, RATE, WIDTH, pattern
 
@@ -99,6 +100,7 @@ def test_a_webm_output_carries_aac_sound_as_opus_of_the_same_length(clip: Path, 
     import av
 
     info = probe(clip)  # a 0.5 s 440 Hz AAC tone: WebM cannot hold AAC
+    assert reencodes_audio(tmp_path / "out.webm", info) and not reencodes_audio(tmp_path / "out.mkv", info)
     out = write_clip(tmp_path / "out.webm", info, read_frames(info), info.frames)
     back = probe(out)
     assert (back.frames, back.audio) == (FRAMES, True)

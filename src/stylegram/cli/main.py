@@ -44,7 +44,7 @@ class _DefaultGroup(click.Group):
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as error:
             where = f"; see '{error.ctx.command_path} --help'" if error.ctx else ""
-            message = error.format_message().rstrip(".")
+            message = error.format_message().rstrip(".").replace(". (Did you mean", " (did you mean")
             click.echo(f"stylegram: error: {message[:1].lower()}{message[1:]}{where}", err=True)
             sys.exit(2)
         except click.ClickException as error:

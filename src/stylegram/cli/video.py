@@ -117,7 +117,7 @@ def video_command(
         finally:
             bar.close()
         if not quiet:
-            sound = ", sound copied" if result.audio else ""
+            sound = (", sound re-encoded to Opus" if result.audio_reencoded else ", sound copied") if result.audio else ""
             click.echo(f"stylegram: wrote {output} ({result.frames} frames, {result.size[0]}x{result.size[1]} px{sound}) in {result.seconds:.1f} s", err=True)
         if as_json:
             summary = {

@@ -46,7 +46,7 @@ from ..image.color import luminance_image
 from ..losses.temporal import TemporalTerm
 from .flow import consistency_mask, optical_flow, warp
 from .frames import DEFAULT_FOLDER_FPS, Clip, probe, read_frames
-from .writer import check_video_output, write_clip
+from .writer import check_video_output, reencodes_audio, write_clip
 
 __all__ = [
     "METHODS",
@@ -126,6 +126,8 @@ class VideoResult:
         temporal_weight: The temporal term's weight (0: per-frame).
         method: ``optimize`` or ``fast``.
         blend: The fast method's blend weight (0 for ``optimize``).
+        audio_reencoded: The sound was re-encoded to Opus (a WebM output of other
+            sound) rather than copied.
     """
 
     output: Path
@@ -142,6 +144,7 @@ class VideoResult:
     temporal_weight: float
     method: str = "optimize"
     blend: float = 0.0
+    audio_reencoded: bool = False
 
 
 def work_folder(output: str | Path) -> Path:
@@ -378,6 +381,7 @@ def stylize_video(
         temporal_weight=temporal_weight if method == "optimize" else 0.0,
         method=method,
         blend=blend if method == "fast" else 0.0,
+        audio_reencoded=reencodes_audio(output, clip),
     )
 
 

@@ -32,7 +32,7 @@ from PIL import Image
 from ..errors import OutputPathError
 from .frames import Clip
 
-__all__ = ["CONTAINERS", "DEFAULT_CRF", "output_kind", "check_video_output", "write_clip"]
+__all__ = ["CONTAINERS", "DEFAULT_CRF", "output_kind", "check_video_output", "reencodes_audio", "write_clip"]
 
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 """Video file suffixes and their FFmpeg muxers."""
@@ -51,6 +51,21 @@ def output_kind(path: str | Path) -> str:
     if suffix == ".gif":
         return "gif"
     return "folder"
+
+
+def reencodes_audio(path: str | Path, clip: Clip) -> bool:
+    """Whether writing ``clip`` to ``path`` re-encodes its sound (to Opus: a ``.webm``
+    output of a source whose audio is neither Opus nor Vorbis) instead of copying it."""
+    return _reencodes(Path(path).suffix.lower(), clip)
+
+
+def _reencodes(suffix: str, clip: Clip) -> bool:
+    if not clip.audio or suffix != ".webm":
+        return False
+    import av
+
+    with av.open(str(clip.path)) as container:
+        return container.streams.audio[0].codec_context.name not in _WEBM_AUDIO
 
 
 def check_video_output(path: str | Path) -> Path:
@@ -168,8 +183,7 @@ def _write_video(
             video = _video_stream(output, codec, first.size, clip, quality)  # stream 0, audio after it
             audio = None
             if source is not None:
-                reencode = suffix == ".webm" and source.streams.audio[0].codec_context.name not in _WEBM_AUDIO
-                audio = (_AudioToOpus if reencode else _AudioCopy)(source, output, end)
+                audio = (_AudioToOpus if _reencodes(suffix, clip) else _AudioCopy)(source, output, end)
             for index, image in enumerate(itertools.chain([first], images)):
                 frame = av.VideoFrame.from_image(image)
                 frame.pts = round(clip.times[index] / video.time_base)
