@@ -104,6 +104,16 @@ def download(page, selector):
     return info.value.path()
 
 
+def refused_upload(context, server, content):
+    """Start a run of ``content`` with the example painting; the message it is refused with."""
+    page = open_page(context, server)
+    page.locator("#content input[type=file]").set_input_files(str(content))
+    page.locator("#styles input[type=file]").set_input_files(str(EXAMPLES / "starry_night.jpg"))
+    page.locator("#styles img").first.wait_for()
+    page.click("#start")
+    return page, toast(page)
+
+
 def toast(page):
     message = page.locator(".toast-body").first
     message.wait_for(timeout=JOB_SECONDS)  # the refusal comes back through the server's queue
@@ -161,12 +171,7 @@ def test_cancel_keeps_the_image_so_far(server, context):
 def test_text_file_named_jpg_is_refused_on_the_page(server, context, tmp_path):
     fake = tmp_path / "photo.jpg"
     fake.write_text("this is not an image\n")
-    page = open_page(context, server)
-    page.locator("#content input[type=file]").set_input_files(str(fake))
-    page.locator("#styles input[type=file]").set_input_files(str(EXAMPLES / "starry_night.jpg"))
-    page.locator("#styles img").first.wait_for()
-    page.click("#start")
-    message = toast(page)
+    _, message = refused_upload(context, server, fake)
     assert "photo.jpg is not an image file" in message and "/tmp" not in message
 
 
@@ -304,12 +309,7 @@ def test_a_file_planted_in_the_shared_gradio_cache_is_not_served(server, tmp_pat
 def test_an_html_file_name_and_value_show_as_text(server, context, tmp_path):
     fake = tmp_path / "<b>bold.jpg"  # a file name cannot hold the closing tag's slash
     fake.write_text("not an image\n")
-    page = open_page(context, server)
-    page.locator("#content input[type=file]").set_input_files(str(fake))
-    page.locator("#styles input[type=file]").set_input_files(str(EXAMPLES / "starry_night.jpg"))
-    page.locator("#styles img").first.wait_for()
-    page.click("#start")
-    message = toast(page)
+    page, message = refused_upload(context, server, fake)
     assert "<b>bold.jpg is not an image file" in message  # the tag is shown, not applied
     assert page.locator(".toast-body b").count() == 0
 
