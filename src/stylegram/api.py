@@ -231,15 +231,42 @@ def check_init(config: StyleConfig) -> None:
     """Check that ``config.init`` is a start kind or an existing file (a batch checks
     it once, before its jobs).
 
+    ``fast:MODEL`` starts from the fast method's result (:func:`stylegram.fast.stylize`),
+    MODEL a model file or a built-in name.
+
     Raises:
-        OptionError: Neither, with the closest kind suggested (``nosie`` -> ``noise``).
+        OptionError: Neither, with the closest kind suggested (``nosie`` -> ``noise``),
+            or a ``fast:`` model that is neither a file nor a built-in model.
     """
+    if config.init.startswith(FAST_INIT):
+        from .fast import builtin_models
+
+        model = config.init[len(FAST_INIT):]
+        if not os.path.isfile(model) and model not in builtin_models():
+            known = ", ".join(builtin_models()) or "none"
+            raise OptionError(f"{{init}}: {model}: model file not found (built-in models: {known})", "init")
+        return
     if config.init not in INITS and not os.path.exists(config.init):
         raise OptionError(
             f"{{init}}: '{config.init}' is not {', '.join(INITS)} or an existing image file"
             f"{suggest(config.init, INITS)}",
             "init",
         )
+
+
+FAST_INIT = "fast:"
+"""Prefix of an ``init`` that starts from a fast model's result: ``fast:starry_night``."""
+
+
+def _init_image(content: ImageSource, config: StyleConfig, size: tuple[int, int]) -> LoadedImage | None:
+    """The start image an ``init`` names: a file, a fast model's painting of the
+    content at the output size, or ``None`` for content/noise/style."""
+    if config.init.startswith(FAST_INIT):
+        from . import fast
+
+        model = fast.load_model(config.init[len(FAST_INIT):])
+        return read_image(fast.stylize(model, content, size=max(size), preserve_color=config.preserve_color))
+    return read_image(config.init) if config.init not in INITS else None
 
 
 def load_inputs(
@@ -282,7 +309,7 @@ def load_inputs(
                 style.name,
             )
     check_init(config)
-    init = read_image(config.init) if config.init not in INITS else None
+    init = _init_image(content, config, size)
     device = resolve_device(config.device)
     check_memory(size, config, device)
     load_weights(config.weights, config.preprocessing)  # cached; a missing file fails here

@@ -214,11 +214,12 @@ class OptimizerSettings(_Settings):
     )
     init: str = option_field(
         "content",
-        "Starting image: content, noise, style, or the path of an image (to continue "
-        "from a saved or partial result). From noise (as Gatys et al. 2016) the photo's "
-        "structure comes back slowly: at 256 px even 200 iterations keep less of it than "
-        "80 from the content.",
-        "content|noise|style|PATH",
+        "Starting image: content, noise, style, fast:MODEL (a trained network's painting "
+        "of the photo, refined by the optimization; MODEL a file or built-in name), or the "
+        "path of an image (to continue from a saved or partial result). From noise (as "
+        "Gatys et al. 2016) the photo's structure comes back slowly: at 256 px even 200 "
+        "iterations keep less of it than 80 from the content.",
+        "content|noise|style|fast:MODEL|PATH",
     )
 
     def _validate(self) -> None:

@@ -39,3 +39,20 @@ def test_starry_night_moves_an_unseen_photo_toward_the_painting():
 
         before, after = distance(x), distance(y)
     assert after < 0.7 * before, (before, after)
+
+
+def test_init_fast_starts_the_optimization_from_the_models_painting(photo_dir, painting):
+    import numpy as np
+    import pytest
+
+    from stylegram import OptionError, StyleConfig, api, run
+
+    photo = photo_dir / "tubingen.png"
+    config = StyleConfig(size=64, steps=2, init="fast:starry_night")
+    start = api.load_inputs(photo, painting, config).init
+    expected = stylize(load_model("starry_night"), photo, size=64)
+    assert start.size == (64, 48) and np.array_equal(np.asarray(start.rgb), np.asarray(expected))
+    assert run(photo, painting, config).image.size == (64, 48)
+    with pytest.raises(OptionError, match=r"nope: model file not found \(built-in models: starry_night\)") as caught:
+        api.load_inputs(photo, painting, config.with_options(init="fast:nope"))
+    assert caught.value.field == "init"
