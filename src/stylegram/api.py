@@ -239,12 +239,12 @@ def check_init(config: StyleConfig) -> None:
             or a ``fast:`` model that is neither a file nor a built-in model.
     """
     if config.init.startswith(FAST_INIT):
-        from .fast import builtin_models
+        from .fast import ModelFileError, resolve_model
 
-        model = config.init[len(FAST_INIT):]
-        if not os.path.isfile(model) and model not in builtin_models():
-            known = ", ".join(builtin_models()) or "none"
-            raise OptionError(f"{{init}}: {model}: model file not found (built-in models: {known})", "init")
+        try:
+            resolve_model(config.init[len(FAST_INIT):])
+        except ModelFileError as error:
+            raise OptionError(f"{{init}}: {error}", "init") from None
         return
     if config.init not in INITS and not os.path.exists(config.init):
         raise OptionError(

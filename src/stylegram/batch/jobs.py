@@ -30,7 +30,6 @@ __all__ = [
     "METHODS",
     "IMAGE_SUFFIXES",
     "expand_paths",
-    "model_file",
     "output_name",
     "plan_jobs",
     "read_manifest",
@@ -120,6 +119,7 @@ class Job:
         its bytes unchanged still counts); for ``fast``, from a model file with the
         same SHA-256. A missing, unreadable or foreign file, one from other settings,
         images or model, is not done."""
+        from ..fast import ModelFileError, resolve_model
         from ..image import read_metadata
         from ..resume import fingerprint, input_record
 
@@ -133,22 +133,12 @@ class Job:
             if self.method == "fast":
                 inputs, model = (record.get(k) if isinstance(record.get(k), dict) else {} for k in ("inputs", "model"))
                 return _digest(inputs.get("content")) == fingerprint(self.content)["sha256"] and (
-                    model.get("sha256") == fingerprint(model_file(self.model or ""))["sha256"]
+                    model.get("sha256") == fingerprint(resolve_model(self.model or ""))["sha256"]
                 )
             wanted = input_record(self.content, self.styles, self.config.init)
-        except ImageReadError:
+        except (ImageReadError, ModelFileError):
             return False  # the job will fail and say why
         return record.get("settings") == _plain(self.config.to_dict()) and _hashes(record.get("inputs")) == _hashes(wanted)
-
-
-def model_file(model: str) -> str:
-    """The file of a fast model: ``model`` itself when it is a file, else the built-in
-    model of that name (:func:`stylegram.fast.builtin_models`), else ``model``."""
-    from ..fast import builtin_models
-
-    if os.path.isfile(model):
-        return model
-    return str(builtin_models().get(model, model))
 
 
 def _hashes(inputs: Any) -> Any:
@@ -242,24 +232,17 @@ def plan_jobs(
     if method == "fast":
         if list(styles):
             raise OptionError("{style}: the fast method paints in its model's style; give {model} instead", "style", "model")
-        paints = [(_checked_model(m),) for m in models]
+        paints: list[tuple[tuple[str, ...], str | None]] = [((), _checked_model(m)) for m in models]
         if not paints:
             raise OptionError("{model}: the fast method needs a trained model (see: stylegram models)", "model")
     else:
         if list(models):
             raise OptionError("{model}: models are for {method} fast only", "model", "method")
-        paints = [(style,) for style in expand_paths(styles, "style")]
+        paints = [((style,), None) for style in expand_paths(styles, "style")]
     jobs = [
-        Job(
-            content,
-            () if method == "fast" else paint,
-            os.path.join(folder, output_name(content, paint)),
-            config,
-            method,
-            paint[0] if method == "fast" else None,
-        )
+        Job(content, styles, os.path.join(folder, output_name(content, styles or [model])), config, method, model)
         for content in contents
-        for paint in paints
+        for styles, model in paints
     ]
     check_outputs(jobs)
     return jobs
@@ -272,15 +255,16 @@ def _checked_model(model: str, base: Path | None = None) -> str:
     Raises:
         OptionError: Neither a file nor a built-in model.
     """
-    from ..fast import builtin_models
+    from ..fast import ModelFileError, resolve_model
 
     path = (base / model) if base is not None else Path(model)
     if path.is_file():
         return os.path.abspath(path)
-    if model in builtin_models():
-        return model
-    known = ", ".join(builtin_models()) or "none"
-    raise OptionError(f"{{model}}: {model}: model file not found (built-in models: {known})", "model")
+    try:
+        resolve_model(model)
+    except ModelFileError as error:
+        raise OptionError(f"{{model}}: {error}", "model") from None
+    return model
 
 
 _MANIFEST_COLUMNS = ("content", "style", "model", "output", "method")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator, Sequence
 
 from ..errors import Cancelled, Interrupted, OptionError, StylegramError
-from .jobs import Job, check_outputs, model_file
+from .jobs import Job, check_outputs
 from .summary import BatchCallback, BatchProgress, BatchSummary, JobOutcome, SummaryFile
 
 if TYPE_CHECKING:
@@ -50,13 +50,16 @@ def remove_temporaries(output: str | os.PathLike[str]) -> None:
 
 def _fast_model(model: str) -> Any:
     """A fast model loaded once per process (a worker reuses it for every photo), and
-    again when its file changed (a model retrained under the same name)."""
-    path = model_file(model)
-    try:
-        info = os.stat(path)
-    except OSError:
-        return _load_model(path, 0, 0)  # load_model says what is wrong
-    return _load_model(path, info.st_mtime_ns, info.st_size)
+    again when its file changed (a model retrained under the same name).
+
+    Raises:
+        ModelFileError: The model is neither a file nor a built-in, or cannot be read.
+    """
+    from ..fast import resolve_model
+
+    path = resolve_model(model)
+    info = path.stat()
+    return _load_model(str(path), info.st_mtime_ns, info.st_size)
 
 
 @functools.lru_cache(maxsize=8)

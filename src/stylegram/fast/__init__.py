@@ -6,7 +6,16 @@ built-in model by name, :func:`stylize` applies it (PIL in, PIL out).
 """
 
 from .export import export_onnx
-from .model_file import FORMAT_VERSION, FastModel, ModelFileError, ModelRecord, builtin_models, load_model, save_model
+from .model_file import (
+    FORMAT_VERSION,
+    FastModel,
+    ModelFileError,
+    ModelRecord,
+    builtin_models,
+    load_model,
+    resolve_model,
+    save_model,
+)
 from .network import TransformerNet
 from .photos import photo_paths
 from .stylize import stylize
@@ -24,6 +33,7 @@ __all__ = [
     "export_onnx",
     "load_model",
     "photo_paths",
+    "resolve_model",
     "save_model",
     "stylize",
     "train",

@@ -31,6 +31,7 @@ from .network import WIDTHS, TransformerNet
 
 __all__ = [
     "BUILTIN_DIR",
+    "resolve_model",
     "FORMAT",
     "FORMAT_VERSION",
     "ModelFileError",
@@ -50,6 +51,23 @@ BUILTIN_DIR = Path(__file__).parent / "models"
 def builtin_models() -> dict[str, Path]:
     """The built-in models by name (``starry_night``), sorted."""
     return {p.stem: p for p in sorted(BUILTIN_DIR.glob("*.pt"))}
+
+
+def resolve_model(model: str | os.PathLike[str]) -> Path:
+    """The file of a model: ``model`` itself when it is a file, else the built-in model
+    of that name (:func:`builtin_models`).
+
+    Raises:
+        ModelFileError: Neither; the message lists the built-in models.
+    """
+    name = str(model)
+    if Path(name).is_file():
+        return Path(name)
+    builtins = builtin_models()
+    if name in builtins:
+        return builtins[name]
+    known = ", ".join(builtins) or "none"
+    raise ModelFileError(f"{name}: model file not found (built-in models: {known})", name)
 
 
 class ModelFileError(StylegramError, OSError):
@@ -149,13 +167,7 @@ def load_model(path: str | os.PathLike[str]) -> FastModel:
             stylegram model file, is corrupt, or was written in a newer format
             version than this stylegram reads.
     """
-    name = str(path)
-    builtins = builtin_models()
-    if not Path(name).is_file() and name in builtins:
-        name = str(builtins[name])
-    if not Path(name).is_file():
-        known = ", ".join(builtins) or "none"
-        raise ModelFileError(f"{name}: model file not found (built-in models: {known})", name)
+    name = str(resolve_model(path))
     try:
         payload = torch.load(name, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file

@@ -317,14 +317,15 @@ def stylize_video(
     check_video_output(output)
     size = output_size(*clip.size, config.size, str(clip.path))  # a size error names the clip, not "<image>"
     device = resolve_device(config.device)
-    if method == "fast":
+    if method == "fast":  # every input checked (the model read) before the work folder is made
+        from .. import fast
+
+        fast_model = fast.load_model(model or "")
         consistent, first_steps, later = blend > 0, 0, 0
-        paint = _fast_painter(model or "", device, blend, config.preserve_color)
     else:
         inputs = api.load_inputs(next(read_frames(clip)), style_list, config)
         size, consistent, first_steps = inputs.size, temporal_weight > 0, config.steps
         later = (later_steps or later_steps_for(config.steps)) if consistent else config.steps
-        paint = _optimize_painter(inputs, config, device, temporal_weight, later, step_callback, stop)
     work = work_folder(output)
     done = _plan_work(work, _record(work), clip, size, resume, overwrite)
     work.mkdir(exist_ok=True)
@@ -342,6 +343,10 @@ def stylize_video(
         "crf": crf,
     }
     (work / "run.json").write_text(json.dumps(record))
+    if method == "fast":
+        paint = _fast_painter(fast_model, device, blend, config.preserve_color)
+    else:
+        paint = _optimize_painter(inputs, config, device, temporal_weight, later, step_callback, stop)
 
     start, later_seconds = time.perf_counter(), []
     previous: tuple[np.ndarray, np.ndarray] | None = None  # (input, output) of the last frame, uint8
@@ -390,17 +395,12 @@ _Painter = Callable[[Image.Image, "tuple[np.ndarray, np.ndarray] | None"], "tupl
 none (the first frame, or per-frame mode); returns the frame and its iterations."""
 
 
-def _fast_painter(model: str, device: torch.device, blend: float, preserve_color: bool) -> _Painter:
-    """The fast method's frames: the network's output, with the previous output
-    warped onto the frame blended in by ``blend`` where the flow passes the
-    forward-backward test.
-
-    Raises:
-        ModelFileError: The model cannot be loaded.
-    """
+def _fast_painter(loaded: Any, device: torch.device, blend: float, preserve_color: bool) -> _Painter:
+    """The fast method's frames with ``loaded`` (a :class:`~stylegram.fast.FastModel`,
+    moved to ``device``): the network's output, with the previous output warped onto
+    the frame blended in by ``blend`` where the flow passes the forward-backward test."""
     from .. import fast
 
-    loaded = fast.load_model(model)
     loaded.net.to(device)
 
     def paint(frame: Image.Image, previous: tuple[np.ndarray, np.ndarray] | None) -> tuple[Image.Image, int]:

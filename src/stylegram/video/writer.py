@@ -56,16 +56,16 @@ def output_kind(path: str | Path) -> str:
 def reencodes_audio(path: str | Path, clip: Clip) -> bool:
     """Whether writing ``clip`` to ``path`` re-encodes its sound (to Opus: a ``.webm``
     output of a source whose audio is neither Opus nor Vorbis) instead of copying it."""
-    return _reencodes(Path(path).suffix.lower(), clip)
-
-
-def _reencodes(suffix: str, clip: Clip) -> bool:
-    if not clip.audio or suffix != ".webm":
+    if not clip.audio or Path(path).suffix.lower() != ".webm":
         return False
     import av
 
     with av.open(str(clip.path)) as container:
-        return container.streams.audio[0].codec_context.name not in _WEBM_AUDIO
+        return _needs_opus(".webm", container.streams.audio[0].codec_context.name)
+
+
+def _needs_opus(suffix: str, codec: str) -> bool:
+    return suffix == ".webm" and codec not in _WEBM_AUDIO
 
 
 def check_video_output(path: str | Path) -> Path:
@@ -183,7 +183,8 @@ def _write_video(
             video = _video_stream(output, codec, first.size, clip, quality)  # stream 0, audio after it
             audio = None
             if source is not None:
-                audio = (_AudioToOpus if _reencodes(suffix, clip) else _AudioCopy)(source, output, end)
+                reencode = _needs_opus(suffix, source.streams.audio[0].codec_context.name)
+                audio = (_AudioToOpus if reencode else _AudioCopy)(source, output, end)
             for index, image in enumerate(itertools.chain([first], images)):
                 frame = av.VideoFrame.from_image(image)
                 frame.pts = round(clip.times[index] / video.time_base)
