@@ -394,3 +394,60 @@ def test_an_animated_image_is_said_to_run_on_its_first_frame(server, context, tm
     page.click("#start")
     assert "moving.gif: animated; only the first frame is used." in toast(page)
     wait_for_text(page, "#progress", "Done: 2 iterations")
+
+
+def open_fast_mode(context, server):
+    page = open_page(context, server)
+    page.get_by_role("tab", name="Fast").click()
+    page.click("#fast-example")
+    page.locator("#fast-photo img").first.wait_for()
+    return page
+
+
+def test_fast_mode_paints_the_photo_with_a_built_in_model(server, context):
+    page = open_fast_mode(context, server)
+    before = job_folders()
+    page.locator("#fast-size").get_by_role("textbox").fill("128")
+    page.locator("#fast-strength").get_by_role("spinbutton").fill("0.5")
+    page.locator("#fast-strength").get_by_role("spinbutton").press("Tab")
+    page.click("#fast-apply")
+    wait_for_text(page, "#fast-status", "Done in")
+    assert "128×96 px, starry_night.pt" in page.locator("#fast-status").inner_text()
+    page.locator("#fast-result img").first.wait_for()
+    with Image.open(download(page, "#fast-result-file")) as result:
+        assert result.format == "PNG" and result.size == (128, 96)
+        record = json.loads(result.text["stylegram"])
+    assert record["method"] == "fast" and record["model"]["painting"] == "starry_night.jpg"
+    assert record["strength"] == 0.5 and record["size"] == [128, 96]
+    (folder,) = job_folders() - before  # the visitor's own folder, private like the optimization's
+    (written,) = folder.iterdir()
+    assert written.name == "tubingen-starry_night.png" and stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def test_fast_mode_takes_an_uploaded_model_and_refuses_a_bad_one(server, context, tmp_path):
+    page = open_fast_mode(context, server)
+    page.locator("#fast-size").get_by_role("textbox").fill("64")
+    bad = tmp_path / "mine.pt"
+    bad.write_text("not a model\n")
+    page.locator("#fast-model-file input[type=file]").set_input_files(str(bad))
+    page.locator("#fast-model-file", has_text="mine.pt").wait_for()
+    page.click("#fast-apply")
+    message = toast(page)
+    assert "mine.pt: not a readable model file" in message and "/tmp" not in message
+    page.locator(".toast-body button").first.click()
+    page.locator(".toast-body").first.wait_for(state="detached")
+
+    from stylegram.fast import builtin_models
+
+    good = tmp_path / "good" / "mine.pt"
+    good.parent.mkdir()
+    good.write_bytes(builtin_models()["starry_night"].read_bytes())
+    page.locator("#fast-model-file button[aria-label='Clear']").first.click()
+    page.locator("#fast-model-file input[type=file]").set_input_files(str(good))
+    page.locator("#fast-model-file", has_text="mine.pt").wait_for()
+    page.click("#fast-apply")
+    wait_for_text(page, "#fast-status", "64×48 px, mine.pt")
+
+    page.locator("#fast-size").get_by_role("textbox").fill("5000")
+    page.click("#fast-apply")
+    assert "Size (px): 5000 px is above this server's limit of 1024 px" in toast(page)

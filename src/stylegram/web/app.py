@@ -36,15 +36,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .. import __version__, api, examples
 from ..config import StyleConfig
-from ..errors import Cancelled, ImageReadError, OptionError, StylegramError
+from ..errors import Cancelled, OptionError, StylegramError
 from ..events import ProgressEvent
 from ..image import output_size, write_image
 from ..image.figure import comparison_figure
 from ._gradio import gradio as gr
+from .checks import check_pixels, page_error, page_message, readable_upload
+from .fast_mode import add_fast_mode
 from .form import MAIN_OPTIONS, MORE_OPTIONS, ConfigForm, label
 from .job import stream
 from .settings import WebSettings
@@ -59,13 +61,6 @@ _CSS = """
 #progress .sg-line { font-variant-numeric: tabular-nums; }
 #preview img { width: 100%; height: 100%; object-fit: contain; }
 """
-
-def _error(message: str) -> gr.Error:
-    """A message for the visitor's page, shown as text (Gradio would render HTML in
-    it: a file named ``<b>x</b>.jpg``), kept on screen until closed; the server log
-    stays free of its traceback."""
-    return gr.Error(html.escape(message), duration=None, print_exception=False)
-
 
 def _private_cache() -> Path:
     """Make this server's own Gradio cache: a fresh 0700 folder (in ``$GRADIO_TEMP_DIR``
@@ -168,53 +163,6 @@ class _Visitors:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _readable_upload(image: gr.Image) -> gr.Image:
-    """Make an upload that is not an image a clean message on the page.
-
-    Gradio opens the file while preprocessing, before the event runs; by default a
-    failure there is shown as a bare "Error". This wraps the instance's method
-    (subclassing ``gr.Image`` would make Gradio write a type stub next to this file).
-    """
-    preprocess = image.preprocess
-
-    def checked(payload: Any) -> Any:
-        try:
-            return preprocess(payload)
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-            name = getattr(payload, "orig_name", None) or "the upload"
-            raise _error(f"{image.label}: {name} is not an image file, or a format Pillow cannot read") from None
-
-    image.preprocess = checked  # type: ignore[method-assign]
-    return image
-
-
-def _page_message(error: StylegramError) -> str:
-    """The error as the visitor should read it: labels for flags, file names for server paths."""
-    text = error.render(label)
-    path = getattr(error, "path", None)
-    return text.replace(path, Path(path).name) if path else text
-
-
-def _check_pixels(path: str, max_pixels: int) -> None:
-    """Refuse an image with more than ``max_pixels`` pixels, reading only its header.
-
-    Raises:
-        ImageReadError: The image is too large. An unreadable file passes here:
-            :func:`stylegram.api.load_inputs` says what is wrong with it.
-    """
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return
-    if width * height > max_pixels:
-        raise ImageReadError(
-            f"{Path(path).name}: image is {width}x{height} px ({width * height:,} pixels); "
-            f"this server accepts at most {max_pixels:,} pixels",
-            path,
-        )
-
-
 def _prepare(
     settings: WebSettings, form: ConfigForm, content: str | None, styles: list[Any] | None, values: tuple[Any, ...]
 ) -> tuple[StyleConfig, api.Inputs]:
@@ -225,9 +173,9 @@ def _prepare(
             caps, or an unusable image; the message is shown on the page.
     """
     if content is None:
-        raise _error("Upload a content image (or use the example images).")
+        raise page_error("Upload a content image (or use the example images).")
     if not styles:
-        raise _error("Upload at least one style image.")
+        raise page_error("Upload at least one style image.")
     style_paths = [item[0] for item in styles]
     try:
         config = form.config(values)
@@ -238,13 +186,13 @@ def _prepare(
                 f"{label('size')}: {config.size} px is above this server's limit of {settings.max_size} px"
             )
         for path in (content, *style_paths):
-            _check_pixels(path, settings.max_pixels)
+            check_pixels(path, settings.max_pixels)
         inputs = api.load_inputs(content, style_paths, config)
         if max(inputs.size) > settings.max_size:  # only with an empty size: reduce, do not refuse
             config = config.with_options(size=settings.max_size)
             inputs = replace(inputs, size=output_size(*inputs.content.size, config.size, inputs.content.name))
     except StylegramError as error:
-        raise _error(_page_message(error)) from None
+        raise page_error(page_message(error)) from None
     return config, inputs
 
 
@@ -365,12 +313,12 @@ def _job(
                     yield _done_html("Stopped early: the last good image is kept."), files[0], *files
                 else:
                     yield _done_html("Stopped: see the message."), skip, skip, skip
-                raise _error(_page_message(error)) from None
+                raise page_error(page_message(error)) from None
     except gr.Error:
         raise
     except Exception as error:  # a bug or a resource problem: fails this visitor's job only
         log.exception("stylegram web: run failed")
-        raise _error(f"The run failed ({type(error).__name__}: {error}).") from None
+        raise page_error(f"The run failed ({type(error).__name__}: {error}).") from None
 
 
 def build_app(settings: WebSettings, root: Path) -> gr.Blocks:
@@ -389,46 +337,51 @@ def build_app(settings: WebSettings, root: Path) -> gr.Blocks:
     # old a file must be to go), in seconds.
     with gr.Blocks(title="stylegram", delete_cache=(min(600, max(1, int(keep / 4))), int(keep))) as page:
         gr.Markdown(
-            "# stylegram\nPaint a photo in the style of a painting: neural style transfer "
-            "(Gatys, Ecker & Bethge, CVPR 2016). Upload a content image and one or more style "
-            "images, set the options and press Start."
+            "# stylegram\nPaint a photo in the style of a painting. **Optimization**: upload a content "
+            "image and one or more style images, set the options and press Start (Gatys, Ecker & Bethge, "
+            "CVPR 2016; minutes). **Fast**: a network trained once on a painting paints the photo in about "
+            "a second (Johnson et al. 2016)."
         )
-        with gr.Row():
-            with gr.Column():
-                with gr.Row():
-                    content = _readable_upload(
-                        gr.Image(
+        with gr.Tab("Optimization", id="optimize", elem_id="optimize-tab"):
+            with gr.Row():
+                with gr.Column():
+                    with gr.Row():
+                        content = readable_upload(
+                            gr.Image(
+                                type="filepath",
+                                image_mode=None,  # keep the file as uploaded: stylegram reads every mode
+                                sources=["upload", "clipboard"],
+                                label="Content image",
+                                elem_id="content",
+                                height=240,
+                            )
+                        )
+                        styles = gr.Gallery(
                             type="filepath",
-                            image_mode=None,  # keep the file as uploaded: stylegram reads every mode
-                            sources=["upload", "clipboard"],
-                            label="Content image",
-                            elem_id="content",
+                            file_types=["image"],
+                            interactive=True,
+                            label="Style images",
+                            elem_id="styles",
+                            columns=3,
                             height=240,
                         )
-                    )
-                    styles = gr.Gallery(
-                        type="filepath",
-                        file_types=["image"],
-                        interactive=True,
-                        label="Style images",
-                        elem_id="styles",
-                        columns=3,
-                        height=240,
-                    )
-                use_examples = gr.Button("Use the example images", elem_id="examples")
-                form = ConfigForm()
-                form.add(MAIN_OPTIONS)
-                with gr.Accordion("More options", open=False):
-                    form.add(MORE_OPTIONS)
-            with gr.Column():
-                with gr.Row():
-                    start = gr.Button("Start", variant="primary", elem_id="start")
-                    cancel = gr.Button("Cancel", variant="stop", elem_id="cancel", interactive=False)
-                notice = gr.Markdown(elem_id="notice")
-                progress = gr.HTML(_done_html("Ready."), elem_id="progress")
-                preview = gr.Image(label="Preview", interactive=False, format="png", elem_id="preview", height=420)
-                result_file = gr.File(label="Result (PNG, settings in its metadata)", elem_id="result-file")
-                figure_file = gr.File(label="Comparison figure", elem_id="figure-file")
+                    use_examples = gr.Button("Use the example images", elem_id="examples")
+                    form = ConfigForm()
+                    form.add(MAIN_OPTIONS)
+                    with gr.Accordion("More options", open=False):
+                        form.add(MORE_OPTIONS)
+                with gr.Column():
+                    with gr.Row():
+                        start = gr.Button("Start", variant="primary", elem_id="start")
+                        cancel = gr.Button("Cancel", variant="stop", elem_id="cancel", interactive=False)
+                    notice = gr.Markdown(elem_id="notice")
+                    progress = gr.HTML(_done_html("Ready."), elem_id="progress")
+                    preview = gr.Image(label="Preview", interactive=False, format="png", elem_id="preview", height=420)
+                    result_file = gr.File(label="Result (PNG, settings in its metadata)", elem_id="result-file")
+                    figure_file = gr.File(label="Comparison figure", elem_id="figure-file")
+
+        with gr.Tab("Fast", id="fast", elem_id="fast-tab"):
+            add_fast_mode(settings, visitors.folder)
 
         def enqueue(request: gr.Request) -> tuple[str, str, Any]:
             visitors.enqueue(request.session_hash)
