@@ -132,6 +132,7 @@ def add_fast_mode(settings: WebSettings, folder_for: Callable[[str], Path]) -> N
     context) and wire them; ``folder_for(session)`` makes a new job folder."""
     models = FastModels()
     names = list(fast.builtin_models())
+    default = "starry_night" if "starry_night" in names else next(iter(names), None)  # the example painting's
     gr.Markdown(
         "A network trained once on a painting (Johnson et al. 2016, `stylegram train`) paints "
         "the photo in one pass, in about a second. Pick a built-in model or upload one you trained."
@@ -143,10 +144,10 @@ def add_fast_mode(settings: WebSettings, folder_for: Callable[[str], Path]) -> N
                          elem_id="fast-photo", height=240)
             )
             use_example = gr.Button("Use the example photo", elem_id="fast-example")
-            model_name = gr.Dropdown(names, value=names[0] if names else None, label="Built-in model",
+            model_name = gr.Dropdown(names, value=default, label="Built-in model",
                                      elem_id="fast-model")
             model_file = gr.File(label="Or your own model file (.pt, from stylegram train)", file_types=[".pt"],
-                                 elem_id="fast-model-file")
+                                 elem_id="fast-model-file", height=120)
             size = gr.Textbox("", label=label("size"), placeholder="auto", elem_id="fast-size",
                               info="Long side of the result; empty: the photo's own size, reduced to 512 px if larger.")
             strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength", elem_id="fast-strength",
