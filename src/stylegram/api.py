@@ -40,6 +40,7 @@ __all__ = [
     "RunPlan",
     "plan_run",
     "scale_schedule",
+    "scale_steps",
     "partial_path",
     "checkpoint_path",
 ]
@@ -324,6 +325,15 @@ def scale_schedule(config: StyleConfig, size: tuple[int, int], steps_done: int =
     from .engine import scale_sizes
 
     return [size] if steps_done else scale_sizes(size, config.scales)[-config.steps :]
+
+
+def scale_steps(config: StyleConfig, size: tuple[int, int]) -> list[int]:
+    """The iterations a fresh run spends at each scale of :func:`scale_schedule`, coarsest
+    first (:func:`~stylegram.engine.schedule.split_steps`: halving from each scale to the
+    next finer one); they add up to ``config.steps``."""
+    from .engine import split_steps
+
+    return split_steps(config.steps, len(scale_schedule(config, size)))
 
 
 def run(

@@ -68,7 +68,7 @@ def test_a_ray_address_where_nothing_listens_is_refused_at_once(cli, photos, sty
         (("P", "--style", "S", "--steps", "0"), "stylegram: error: --steps: must be at least 1, got 0"),
         (("P", "--method", "fast"), "stylegram: error: --model: the fast method needs a trained model"),
         (("P", "--style", "S", "--method", "fast", "--model", "starry_night"), "stylegram: error: --style: the fast method paints in its model's style"),
-        (("P", "--method", "fast", "--model", "starry_nite"), "stylegram: error: --model: starry_nite: model file not found"),
+        (("P", "--method", "fast", "--model", "starry_nite"), "stylegram: error: --model: starry_nite: no such model file or built-in model"),
         (("P", "--style", "S", "--manifest", "M"), "stylegram: error: --manifest: give either a manifest or PHOTOS"),
         (("nothing/*.jpg", "--style", "S"), "stylegram: error: PHOTOS: pattern nothing/*.jpg matches no files"),
         (("P", "--style", "S", "--init", "nosie"), "stylegram: error: --init: 'nosie' is not content, noise, style"),

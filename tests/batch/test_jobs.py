@@ -76,7 +76,7 @@ def test_fast_jobs_paint_every_photo_with_every_model(photos: Path, styles: list
     [
         ("fast", True, ["starry_night"], "style", "the fast method paints in its model's style"),
         ("fast", False, [], "model", "the fast method needs a trained model"),
-        ("fast", False, ["starry_nite"], "model", "starry_nite: model file not found (built-in models: "),
+        ("fast", False, ["starry_nite"], "model", "starry_nite: no such model file or built-in model (built-in models: "),
         ("optimize", True, ["starry_night"], "model", "models are for method fast only"),
         ("fasst", True, [], "method", "unknown value 'fasst'; choose one of optimize, fast"),
     ],

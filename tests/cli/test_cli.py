@@ -168,7 +168,7 @@ def test_the_size_line_names_the_scales_that_run_and_those_left_out(cli, tmp_pat
     result = cli(*files, "-o", tmp_path / "o.png", "--size", 64, "--scales", "32,48,64,128", "--steps", 4)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == (
-        "stylegram: output 64x43 px (from 300x200), 4 iterations at 48x32, then 64x43 px; left out of "
+        "stylegram: output 64x43 px (from 300x200), 4 iterations: 3 at 48x32, then 1 at 64x43 px; left out of "
         "--scales: 32 (its short side would be under 32 px), 128 (larger than the output)"
     )
     single = cli(*files, "-o", tmp_path / "o.png", "--size", 48, "--steps", 1)

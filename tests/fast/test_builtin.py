@@ -61,6 +61,6 @@ def test_init_fast_starts_the_optimization_from_the_models_painting(photo_dir, p
     expected = stylize(load_model("starry_night"), photo, size=64)
     assert start.size == (64, 48) and np.array_equal(np.asarray(start.rgb), np.asarray(expected))
     assert run(photo, painting, config).image.size == (64, 48)
-    with pytest.raises(OptionError, match=r"nope: model file not found \(built-in models: [a-z_, ]*starry_night") as caught:
+    with pytest.raises(OptionError, match=r"nope: no such model file or built-in model \(built-in models: [a-z_, ]*starry_night") as caught:
         api.load_inputs(photo, painting, config.with_options(init="fast:nope"))
     assert caught.value.field == "init"

@@ -56,7 +56,7 @@ def test_missing_corrupt_and_newer_model_files_exit_2(model_path, photo_dir, tmp
     photo = next(photo_dir.iterdir())
     out = tmp_path / "o.png"
     result = invoke("apply", tmp_path / "none.pt", photo, "-o", out)
-    assert result.exit_code == 2 and "none.pt: model file not found" in result.stderr
+    assert result.exit_code == 2 and "none.pt: no such model file or built-in model" in result.stderr
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"garbage" * 20)
     result = invoke("apply", bad, photo, "-o", out)

@@ -31,7 +31,7 @@ def test_round_trip_gives_the_same_output(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ModelFileError, match="model file not found"):
+    with pytest.raises(ModelFileError, match="no such model file or built-in model"):
         load_model(tmp_path / "nothing.pt")
 
 

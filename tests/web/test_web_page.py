@@ -430,7 +430,7 @@ def test_fast_mode_takes_an_uploaded_model_and_refuses_a_bad_one(server, context
     bad = tmp_path / "mine.pt"
     bad.write_text("not a model\n")
     page.locator("#fast-model-file input[type=file]").set_input_files(str(bad))
-    page.locator("#fast-model-file", has_text="mine.pt").wait_for()
+    page.locator("#fast-model-file", has_text="mine.pt").wait_for(timeout=JOB_SECONDS)  # uploaded, on a busy server too
     page.click("#fast-apply")
     message = toast(page)
     assert "mine.pt: not a readable model file" in message and "/tmp" not in message
@@ -444,7 +444,7 @@ def test_fast_mode_takes_an_uploaded_model_and_refuses_a_bad_one(server, context
     good.write_bytes(builtin_models()["starry_night"].read_bytes())
     page.locator("#fast-model-file button[aria-label='Clear']").first.click()
     page.locator("#fast-model-file input[type=file]").set_input_files(str(good))
-    page.locator("#fast-model-file", has_text="mine.pt").wait_for()
+    page.locator("#fast-model-file", has_text="mine.pt").wait_for(timeout=JOB_SECONDS)  # uploaded, on a busy server too
     page.click("#fast-apply")
     wait_for_text(page, "#fast-status", "64×48 px, mine.pt")
 

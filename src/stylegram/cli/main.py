@@ -241,7 +241,11 @@ def _size_line(inputs: Any, config: StyleConfig, done: int) -> str:
     if done:
         return f"{line}, resuming after {done} at the output size"
     sizes = api.scale_schedule(config, inputs.size)
-    line += " at " + ", then ".join(f"{w}x{h}" for w, h in sizes) + " px"
+    if len(sizes) == 1:
+        line += " at {}x{} px".format(*sizes[0])
+    else:
+        counts = api.scale_steps(config, inputs.size)
+        line += ": " + ", then ".join(f"{n} at {w}x{h}" for n, (w, h) in zip(counts, sizes)) + " px"
     run = {max(size) for size in sizes}
     left = [s for s in config.scales or () if s not in run]
     if left:

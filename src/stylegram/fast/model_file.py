@@ -67,7 +67,7 @@ def resolve_model(model: str | os.PathLike[str]) -> Path:
     if name in builtins:
         return builtins[name]
     known = ", ".join(builtins) or "none"
-    raise ModelFileError(f"{name}: model file not found (built-in models: {known})", name)
+    raise ModelFileError(f"{name}: no such model file or built-in model (built-in models: {known})", name)
 
 
 class ModelFileError(StylegramError, OSError):
