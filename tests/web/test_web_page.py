@@ -318,12 +318,11 @@ def test_a_refusal_stays_and_the_progress_says_nothing_runs(server, context):
     page = open_page(context, server)
     assert page.locator("#cancel").is_disabled()  # nothing to cancel yet
     use_examples(page, 3)
-    page.get_by_text("More options").click()
-    weights = page.locator("#option-style-blend-weights").get_by_role("textbox")
-    weights.fill("x<y>")
-    weights.press("Tab")  # committed to the form before Start reads it
+    size = page.locator("#option-size").get_by_role("textbox")  # in view: no accordion to open and re-render
+    size.fill("x<y>")
+    size.press("Tab")  # committed to the form before Start reads it
     page.click("#start")
-    assert "Style blend weights: 'x<y>' is not a valid float" in toast(page)
+    assert "Size (px): 'x<y>' is not a valid int" in toast(page)
     wait_for_text(page, "#progress", "Not started")
     page.locator("#cancel:disabled").wait_for()  # idle again once the refused job is over
     assert page.locator(".toast-body").count() == 1  # a refusal has no timer: it stays until closed
