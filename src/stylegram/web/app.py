@@ -45,7 +45,7 @@ from ..events import ProgressEvent
 from ..image import output_size, write_image
 from ..image.figure import comparison_figure
 from ._gradio import gradio as gr
-from .checks import check_pixels, page_error, page_message, readable_upload
+from .checks import check_pixels, check_size, page_error, page_message, readable_upload
 from .fast_mode import add_fast_mode
 from .form import MAIN_OPTIONS, MORE_OPTIONS, ConfigForm, label
 from .job import stream
@@ -181,10 +181,7 @@ def _prepare(
         config = form.config(values)
         if config.steps > settings.max_steps:
             raise OptionError(f"{label('steps')}: {config.steps} is above this server's limit of {settings.max_steps}")
-        if config.size is not None and config.size > settings.max_size:
-            raise OptionError(
-                f"{label('size')}: {config.size} px is above this server's limit of {settings.max_size} px"
-            )
+        check_size(config.size, settings.max_size)
         for path in (content, *style_paths):
             check_pixels(path, settings.max_pixels)
         inputs = api.load_inputs(content, style_paths, config)

@@ -9,11 +9,11 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import ImageReadError, StylegramError
+from ..errors import ImageReadError, OptionError, StylegramError
 from ._gradio import gradio as gr
 from .form import label
 
-__all__ = ["check_pixels", "page_error", "page_message", "readable_upload"]
+__all__ = ["check_pixels", "check_size", "page_error", "page_message", "readable_upload"]
 
 
 def page_error(message: str) -> gr.Error:
@@ -68,3 +68,13 @@ def check_pixels(path: str, max_pixels: int) -> None:
             f"this server accepts at most {max_pixels:,} pixels",
             path,
         )
+
+
+def check_size(size: int | None, max_size: int) -> None:
+    """Refuse an output long side (``size`` px; ``None``: automatic) above the server's ``max_size``.
+
+    Raises:
+        OptionError: ``size`` is above ``max_size``; the message names the page's size input.
+    """
+    if size is not None and size > max_size:
+        raise OptionError(f"{{size}}: {size} px is above this server's limit of {max_size} px", "size")

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import api, examples, fast
+from ..config import DEFAULT_SIZE
 from ..errors import OptionError, StylegramError
 from ..image import output_size, read_image, write_image
 from ._gradio import gradio as gr
-from .checks import check_pixels, page_error, page_message, readable_upload
+from .checks import check_pixels, check_size, page_error, page_message, readable_upload
 from .form import label
 from .settings import WebSettings
 
@@ -52,8 +53,9 @@ class FastModels:
         """
         if upload:
             return fast.load_model(upload)
-        if name not in fast.builtin_models():
-            known = ", ".join(fast.builtin_models()) or "none"
+        builtins = fast.builtin_models()
+        if name not in builtins:
+            known = ", ".join(builtins) or "none"
             raise OptionError(f"Model: {name} is not a built-in model (built-in: {known})")
         with self._lock:
             if name not in self._builtins:
@@ -74,9 +76,10 @@ def _size(text: Any, photo: str, max_size: int) -> int | None:
             size = int(text)
         except ValueError:
             raise OptionError(f"{{size}}: '{text}' is not a whole number", "size") from None
-        if size > max_size:
-            raise OptionError(f"{{size}}: {size} px is above this server's limit of {max_size} px", "size")
+        check_size(size, max_size)
         return size
+    if max_size >= DEFAULT_SIZE:  # the automatic size is at most DEFAULT_SIZE: no need to read the photo
+        return None
     loaded = read_image(photo)
     return max_size if max(output_size(*loaded.size, None, loaded.name)) > max_size else None
 
