@@ -6,9 +6,12 @@ so each is its own job and its own SHA-256) x the two bundled/case style images
 
 - ``local``: one job after another in this process (torch with all its threads);
 - ``local-1thread``: the same with one torch thread (a Ray worker's share here);
-- ``ray``: a local Ray instance (``ray.init(num_cpus=2)``) with 2 workers, one CPU
+- ``ray``: a local Ray instance (``ray.init(num_cpus=2)``) with 2 workers (for the fast
+  method, Ray Data's ``map_batches`` over a pool of 2 actors), one CPU
   and one torch thread each. Ray's start-up is timed apart (``ray_init_seconds``);
-  the batch time includes starting the workers and each loading VGG19 (or the model).
+  the batch time includes starting the workers and each loading VGG19 (or the model);
+- ``ray-actors`` (fast method only): the same jobs on the optimization's per-job
+  actors, one photo per call, to show what Ray Data's batching gains.
 
 Prints one JSON object: per way, seconds, jobs per minute and mean seconds per job
 (the jobs' own wall time, from the summary). Example (about 3 minutes on 2 cores)::
@@ -34,6 +37,8 @@ from stylegram import StyleConfig
 from stylegram.batch import plan_jobs, run_batch
 from stylegram.examples import CONTENT, STYLE
 
+from compare import _machine  # noqa: E402  (next to this script)
+
 CASE_STYLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "cases" / "base_style_256x256.png"
 
 
@@ -47,13 +52,24 @@ def _photos(folder: Path, count: int) -> list[Path]:
     return made
 
 
-def _measure(name: str, jobs_from: callable, **engine: object) -> dict[str, object]:
+def _outcomes(jobs: list, **engine: object) -> list:
+    return run_batch(jobs, **engine).outcomes
+
+
+def _on_ray_actors(jobs: list) -> list:
+    from stylegram.batch.ray_runner import _on_actors
+
+    Path(jobs[0].output).parent.mkdir()
+    return list(_on_actors(jobs, 2, None))
+
+
+def _measure(name: str, jobs_from: callable, run: callable, **engine: object) -> dict[str, object]:
     jobs = jobs_from(name)
     start = time.perf_counter()
-    summary = run_batch(jobs, **engine)
+    outcomes = run(jobs, **engine)
     seconds = time.perf_counter() - start
-    ran = summary.having("ok")
-    assert len(ran) == len(jobs), [str(o.error) for o in summary.failed]
+    ran = [o for o in outcomes if o.status == "ok"]
+    assert len(ran) == len(jobs), [str(o.error) for o in outcomes if o.status != "ok"]
     return {
         "jobs": len(jobs),
         "seconds": round(seconds, 2),
@@ -87,10 +103,11 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
         }
-        results["local"] = _measure("local", jobs_from)
+        results["machine"] = _machine(torch.get_num_threads())
+        results["local"] = _measure("local", jobs_from, _outcomes)
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
-        results["local-1thread"] = _measure("local-1thread", jobs_from)
+        results["local-1thread"] = _measure("local-1thread", jobs_from, _outcomes)
         torch.set_num_threads(threads)
 
         import ray
@@ -99,7 +116,9 @@ def main() -> None:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         results["ray_init_seconds"] = round(time.perf_counter() - start, 2)
         try:
-            results["ray"] = _measure("ray", jobs_from, engine="ray", workers=2)
+            results["ray"] = _measure("ray", jobs_from, _outcomes, engine="ray", workers=2)
+            if args.method == "fast":
+                results["ray-actors"] = _measure("ray-actors", jobs_from, _on_ray_actors)
         finally:
             ray.shutdown()
         print(json.dumps(results, indent=2))

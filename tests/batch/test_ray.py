@@ -1,11 +1,13 @@
 """The ``ray`` engine on a local Ray instance (2 CPUs, started once for this module):
 the same pixels and records as the local engine, a corrupt photo that fails alone,
-and a worker killed during a job that leaves no broken output and the job done."""
+and a worker killed during a job (an actor's, or a Ray Data worker's for the fast
+method) that leaves no broken output and the job done."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from stylegram import StyleConfig
 from stylegram.batch import BatchProgress, plan_jobs, run_batch
 from stylegram.image import read_metadata
 
@@ -117,3 +120,64 @@ def test_a_worker_killed_during_a_job_leaves_no_broken_output_and_the_job_comple
     assert [line["status"] for line in lines] == ["ok", "ok"]
     local = run_batch(plan_jobs([Path(second.job.content)], styles[:1], tmp_path / "local", longer))
     _same_results(Path(local.outcomes[0].job.output), Path(second.job.output))
+
+
+def _fast_worker() -> int:
+    """The pid of the one Ray Data worker running ``_FastPainter`` batches."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"MapBatches(_FastPainter)" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue  # a process that ended while we looked
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def test_a_ray_data_worker_killed_inside_its_batch_of_fast_jobs_leaves_no_broken_output(local_ray, photos, tmp_path):
+    for name in ("copy1", "copy2"):
+        shutil.copy(photos / "street.jpg", photos / f"{name}.jpg")
+    big = StyleConfig(size=1024)  # a fast job: about a second of CPU
+    jobs = plan_jobs([photos], [], tmp_path / "ray", big, method="fast", models=["starry_night"])
+    assert len(jobs) == 4  # one Ray Data batch (FAST_BATCH)
+    killed: list[int] = []
+
+    def kill_once_the_first_output_is_written() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if list((tmp_path / "ray").glob("*.png")):  # the worker is on the batch's next job
+                pid = _fast_worker()
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_once_the_first_output_is_written)
+    killer.start()
+    summary = run_batch(jobs, engine="ray", workers=1, summary=tmp_path / "ray.jsonl")
+    killer.join()
+    assert len(killed) == 1
+    assert [o.status for o in summary.outcomes] == ["ok"] * 4
+    assert killed[0] not in {int(o.worker.rsplit(":", 1)[1]) for o in summary.outcomes}  # the batch ran again
+    assert len(list((tmp_path / "ray").glob("*.png"))) == 4 and not leftovers(tmp_path / "ray")
+    local = run_batch(plan_jobs([photos / "prime.png"], [], tmp_path / "local", big, method="fast", models=["starry_night"]))
+    a, b = Path(local.outcomes[0].job.output), tmp_path / "ray" / "prime_starry_night.png"
+    assert np.array_equal(_pixels(a), _pixels(b)) and read_metadata(a) == read_metadata(b)
+
+
+def test_a_fast_batch_stopped_on_ray_data_lists_what_it_wrote_and_a_rerun_paints_the_rest(local_ray, photos, tmp_path):
+    for index in range(10):
+        shutil.copy(photos / "street.jpg", photos / f"copy{index}.jpg")
+    jobs = plan_jobs([photos], [], tmp_path / "ray", StyleConfig(size=768), method="fast", models=["starry_night"])
+    stop = threading.Event()  # set at the first batch's end: the worker is then in the next one
+    summary = run_batch(jobs, engine="ray", workers=1, stop=stop, callback=lambda event: stop.set())
+    assert summary.stopped
+    statuses = {Path(o.job.output).name: o.status for o in summary.outcomes}
+    written = sorted(p.name for p in (tmp_path / "ray").iterdir())
+    assert written and not leftovers(tmp_path / "ray")
+    assert sorted(name for name, status in statuses.items() if status == "ok") == written  # every output listed
+    assert set(statuses.values()) == {"ok", "stopped"} and len(statuses) == 12
+    again = run_batch(jobs, engine="ray", workers=1)
+    assert sorted(Path(o.job.output).name for o in again.outcomes if o.status == "skipped") == written
+    assert sum(o.status == "ok" for o in again.outcomes) == 12 - len(written)

@@ -227,9 +227,9 @@ def _engine(
     try:
         from .ray_runner import run_on_ray
     except ModuleNotFoundError as error:
-        if error.name != "ray":
+        if (error.name or "").split(".")[0] not in ("ray", "pyarrow", "pandas"):
             raise
-        raise OptionError("{engine}: ray is not installed: pip install 'stylegram[ray]'", "engine") from None
+        raise OptionError(f"{{engine}}: {error.name} is not installed: pip install 'stylegram[ray]'", "engine") from None
     return run_on_ray(jobs, address=address, workers=workers, stop=stop)
 
 
