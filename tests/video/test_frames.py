@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from fractions import Fraction
 from pathlib import Path
 
@@ -67,6 +69,28 @@ def test_animated_gif_keeps_frame_count_and_durations(tmp_path: Path) -> None:
     assert [int(d * 1000) for d in info.durations] == durations
     back = probe(write_clip(tmp_path / "out.gif", info, read_frames(info), info.frames))
     assert back.frames == 4 and [int(d * 1000) for d in back.durations] == durations
+    for got, sent in zip(read_frames(back), read_frames(info)):  # fewer than 256 colours: exact
+        assert np.array_equal(np.asarray(got), np.asarray(sent))
+
+
+def test_a_gif_is_written_as_its_frames_come_not_held_in_memory(tmp_path: Path) -> None:
+    durations = [40] * 6
+    source = tmp_path / "anim.gif"
+    images = [Image.fromarray(pattern(i)) for i in range(len(durations))]
+    images[0].save(source, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    info = probe(source)
+    sent: list[weakref.ref] = []
+
+    def frames():
+        for image in read_frames(info):
+            if len(sent) >= 2:
+                gc.collect()
+                assert sent[-2]() is None, "a frame written two frames ago is still held"
+            sent.append(weakref.ref(image))
+            yield image
+
+    back = probe(write_clip(tmp_path / "out.gif", info, frames(), info.frames))
+    assert len(sent) == 6 and back.frames == 6
 
 
 def test_folder_of_numbered_frames_in_number_order(tmp_path: Path) -> None:

@@ -3,9 +3,10 @@
 ``.mp4`` / ``.mov`` / ``.mkv``: H.264 (libx264), ``yuv420p`` so that every player
 shows it; a frame size with an odd side cannot be subsampled 4:2:0, so it is written
 ``yuv444p`` instead (exact size kept; a few hardware players refuse 4:4:4).
-``.webm``: VP9 ``yuv420p`` (odd sizes allowed). ``.gif``: Pillow, each frame's
-duration kept (to GIF's 10 ms unit); a GIF is assembled in memory, as its format
-needs. Anything without one of these suffixes is a folder of numbered PNG frames.
+``.webm``: VP9 ``yuv420p`` (odd sizes allowed). ``.gif``: FFmpeg's GIF encoder, frame
+by frame, each frame with its own 256-colour palette (Pillow's median cut) and its
+timestamp kept to GIF's 10 ms unit. Anything without one of these suffixes is a
+folder of numbered PNG frames.
 
 Each frame keeps its source timestamp (variable frame rates survive); the audio
 stream's packets are copied untouched (remuxed, never re-encoded), interleaved with
@@ -132,7 +133,7 @@ def write_clip(
             if target.is_dir():
                 target.rmdir()  # empty: checked before the run
         elif kind == "gif":
-            _write_gif(temporary, clip, list(taken))
+            _write_gif(temporary, clip, taken)
         else:
             _write_video(temporary, target.suffix.lower(), clip, taken, count, crf)
         os.replace(temporary, target)
@@ -159,10 +160,45 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _write_gif(path: Path, clip: Clip, images: list[Image.Image]) -> None:
-    durations = [round(float(d) * 1000) for d in clip.durations[: len(images)]]
-    first, *rest = images
-    first.save(path, format="GIF", save_all=True, append_images=rest, duration=durations, loop=0, disposal=1)
+def _write_gif(path: Path, clip: Clip, frames: Iterable[Image.Image]) -> None:
+    """Stream ``frames`` into an endlessly looping GIF: each frame quantized to its own
+    palette, shown from its source timestamp (in GIF's centiseconds, never two frames
+    on one) until the next frame's, the last for its own duration."""
+    import av
+    import numpy as np
+
+    images = iter(frames)
+    image = next(images, None)
+    if image is None:
+        raise OutputPathError(f"{path}: no frames to write", str(path))
+    with av.open(str(path), "w", format="gif") as output:
+        stream = output.add_stream("gif", rate=100)
+        stream.width, stream.height = image.size
+        stream.pix_fmt = "pal8"
+        stream.time_base = Fraction(1, 100)
+        start = round(clip.times[0] * 100)
+        shown = [-1]  # the last frame's start, in centiseconds
+
+        def put(index: int, image: Image.Image) -> None:
+            pts = max(round(clip.times[index] * 100) - start, shown[0] + 1)
+            end = max(round((clip.times[index] + clip.durations[index]) * 100) - start, pts + 1)
+            indexed = image.quantize(256)
+            colours = np.asarray(indexed.getpalette()[: 3 * 256], np.uint8).reshape(-1, 3)
+            palette = np.zeros((256, 4), np.uint8)  # ARGB
+            palette[:, 0] = 255
+            palette[: len(colours), 1:] = colours
+            frame = av.VideoFrame.from_ndarray((np.asarray(indexed), palette), format="pal8")
+            frame.pts, frame.time_base = pts, stream.time_base
+            for packet in stream.encode(frame):
+                packet.duration = end - pts
+                output.mux(packet)
+            shown[0] = pts
+
+        put(0, image)
+        for index, image in enumerate(images, 1):  # rebinding ``image``: no frame kept after its turn
+            put(index, image)
+        for packet in stream.encode(None):
+            output.mux(packet)
 
 
 def _write_video(
