@@ -13,7 +13,7 @@ mean over frames; no tool optimizes it) and the Gatys style loss per frame (what
 optimization method minimizes: it flatters that method), and seconds per frame.
 Results are rewritten to the JSON file after every row.
 
-    nice -n 10 python benchmarks/video.py --out docs/video-benchmark.json [--later-steps 10]
+    nice -n 10 python benchmarks/video.py --out docs/video-benchmark.json [--later-steps 10] [--temporal-weights 50,100]
     python benchmarks/video.py --method fast --size 512 --frames 24 --out docs/video-fast-benchmark.json
 
 ``--figure PATH`` also saves, for the last clip, its first, middle and last frames:
@@ -104,22 +104,40 @@ def judged_style_distance(scorer: judge.Judge, outputs: list[np.ndarray], inputs
     return float(np.mean(values))
 
 
+def _wrapped(draw, text: str, font, width: int) -> list[str]:
+    """``text`` broken into lines that fit ``width`` pixels."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and draw.textlength(f"{line} {word}", font=font) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line]
+
+
 def figure(lines: list[tuple[str, list[np.ndarray]]], path: Path, caption: str) -> None:
-    """Three frames (first, middle, last) per line, each line labelled, with ``caption`` below."""
+    """Three frames (first, middle, last) per line, each line labelled, with ``caption``
+    below (wrapped: the clip's attribution is shown whole)."""
     from PIL import ImageDraw, ImageFont
 
     height, width = lines[0][1][0].shape[:2]
     label, pad = 150, 4
     picks = [0, len(lines[0][1]) // 2, len(lines[0][1]) - 1]
-    canvas = Image.new("RGB", (label + 3 * (width + pad), len(lines) * (height + pad) + 22), "white")
+    small = ImageFont.load_default(size=11)
+    total = label + 3 * (width + pad)
+    notes = _wrapped(ImageDraw.Draw(Image.new("RGB", (1, 1))), caption, small, total - 8)
+    canvas = Image.new("RGB", (total, len(lines) * (height + pad) + 14 * len(notes) + 8), "white")
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default(size=13)
     for row, (name, frames) in enumerate(lines):
         y = row * (height + pad)
-        draw.multiline_text((4, y + height // 2 - 10), name, fill="black", font=font)
+        text = "\n".join(part for chunk in name.split("\n") for part in _wrapped(draw, chunk, font, label - 8))
+        draw.multiline_text((4, y + 4), text, fill="black", font=font)
         for column, index in enumerate(picks):
             canvas.paste(Image.fromarray(frames[index]), (label + column * (width + pad), y))
-    draw.text((4, canvas.height - 18), caption, fill="black", font=ImageFont.load_default(size=11))
+    for number, note in enumerate(notes):
+        draw.text((4, len(lines) * (height + pad) + 4 + 14 * number), note, fill="black", font=small)
     canvas.save(path, quality=85, optimize=True)
 
 
@@ -132,6 +150,7 @@ def main() -> None:
     parser.add_argument("--method", choices=("optimize", "fast"), default="optimize")
     parser.add_argument("--blends", default="0,0.3,0.6,0.8", help="For --method fast: blend weights, comma separated.")
     parser.add_argument("--later-steps", default="", help="For --method optimize: later-frame iterations to try beside the default, comma separated.")
+    parser.add_argument("--temporal-weights", default="", help="For --method optimize: temporal weights to try beside the default, comma separated.")
     parser.add_argument("--figure", type=Path, default=None, help="Save frames of the last clip here (JPEG).")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -151,10 +170,11 @@ def main() -> None:
         styles: object = ()
     else:
         modes = [("per-frame", {"temporal_weight": 0.0}), ("consistent", {"temporal_weight": DEFAULT_TEMPORAL_WEIGHT})]
-        modes += [
-            (f"consistent, {n} later", {"temporal_weight": DEFAULT_TEMPORAL_WEIGHT, "later_steps": n})
-            for n in map(int, filter(None, args.later_steps.split(",")))
-        ]
+        for weight in [DEFAULT_TEMPORAL_WEIGHT, *map(float, filter(None, args.temporal_weights.split(",")))]:
+            for later in [None, *map(int, filter(None, args.later_steps.split(",")))]:
+                if (weight, later) != (DEFAULT_TEMPORAL_WEIGHT, None):
+                    name = f"consistent, weight {weight:g}" + (f", {later} later" if later else "")
+                    modes.append((name, {"temporal_weight": weight, "later_steps": later}))
         styles = STYLE
     scorer = judge.Judge(Image.open(CONTENT), Image.open(STYLE), threads=2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -122,8 +122,9 @@ def test_a_worker_killed_during_a_job_leaves_no_broken_output_and_the_job_comple
     _same_results(Path(local.outcomes[0].job.output), Path(second.job.output))
 
 
-def _fast_worker() -> int:
-    """The pid of the one Ray Data worker running ``_FastPainter`` batches."""
+def _fast_workers() -> list[int]:
+    """The pids of the processes running ``_FastPainter`` batches (Ray Data's workers;
+    one may be an earlier dataset's, on its way out)."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
@@ -131,8 +132,7 @@ def _fast_worker() -> int:
                 pids.append(int(entry.name))
         except OSError:
             continue  # a process that ended while we looked
-    assert len(pids) == 1, pids
-    return pids[0]
+    return pids
 
 
 def test_a_ray_data_worker_killed_inside_its_batch_of_fast_jobs_leaves_no_broken_output(local_ray, photos, tmp_path):
@@ -147,9 +147,9 @@ def test_a_ray_data_worker_killed_inside_its_batch_of_fast_jobs_leaves_no_broken
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if list((tmp_path / "ray").glob("*.png")):  # the worker is on the batch's next job
-                pid = _fast_worker()
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+                for pid in _fast_workers():
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
                 return
             time.sleep(0.005)
 
@@ -157,9 +157,9 @@ def test_a_ray_data_worker_killed_inside_its_batch_of_fast_jobs_leaves_no_broken
     killer.start()
     summary = run_batch(jobs, engine="ray", workers=1, summary=tmp_path / "ray.jsonl")
     killer.join()
-    assert len(killed) == 1
+    assert killed
     assert [o.status for o in summary.outcomes] == ["ok"] * 4
-    assert killed[0] not in {int(o.worker.rsplit(":", 1)[1]) for o in summary.outcomes}  # the batch ran again
+    assert not set(killed) & {int(o.worker.rsplit(":", 1)[1]) for o in summary.outcomes}  # the batch ran again
     assert len(list((tmp_path / "ray").glob("*.png"))) == 4 and not leftovers(tmp_path / "ray")
     local = run_batch(plan_jobs([photos / "prime.png"], [], tmp_path / "local", big, method="fast", models=["starry_night"]))
     a, b = Path(local.outcomes[0].job.output), tmp_path / "ray" / "prime_starry_night.png"

@@ -13,7 +13,7 @@ PAINTINGS = (FOLDER, Path(__file__).parents[2] / "benchmarks" / "images" / "styl
 
 
 def test_every_built_in_has_a_full_record():
-    assert "starry_night" in builtin_models() and len(builtin_models()) >= 3
+    assert "starry_night" in builtin_models() and len(builtin_models()) >= 6
     for name, path in builtin_models().items():
         record = load_model(name).record
         assert record.painting == f"{name}.jpg" and record.steps > 0 and record.seconds > 0

@@ -30,7 +30,7 @@ __all__ = ["video_command"]
 @click.option("--model", default=None, metavar="MODEL", help="For --method fast: a model file or built-in name (see: stylegram models).")
 @click.option("--blend", type=click.FloatRange(min=0, max=1), default=None, metavar="0..1", help="For --method fast: weight of the previous output warped along the optical flow, where the flow is trusted; 0 paints every frame on its own.  [default: 0.3]")
 @click.option("--temporal-weight", type=click.FloatRange(min=0), default=None, metavar="W", help="Weight of the temporal loss (Ruder et al. 2016); 0 stylizes every frame on its own.  [default: 200]")
-@click.option("--later-steps", type=click.IntRange(min=1), default=None, metavar="N", help="Iterations of each frame after the first.  [default: a fifth of --steps]")
+@click.option("--later-steps", type=click.IntRange(min=1), default=None, metavar="N", help="Iterations of each frame after the first.  [default: a third of --steps]")
 @click.option("--crf", type=click.IntRange(min=0, max=63), default=None, metavar="N", help="Encoder quality, lower is better (H.264 0-51, default 18; VP9 0-63, default 31).")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=25.0, show_default=True, help="Frame rate of a folder of frames (files carry their own).")
 @click.option("--resume", is_flag=True, help="Continue the stopped run whose finished frames are in OUT.frames/.")

@@ -76,13 +76,14 @@ the warped previous frame (docs/video.md)."""
 
 
 def later_steps_for(steps: int) -> int:
-    """Iterations of each frame after the first: a fifth of the first frame's (at least
-    1), well under Ruder et al.'s ratio since each starts from the warped result.
+    """Iterations of each frame after the first: a third of the first frame's (at least
+    1), under Ruder et al.'s ratio since each starts from the warped result; fewer
+    keep less of the style (docs/video.md).
 
     >>> later_steps_for(300), later_steps_for(3)
-    (60, 1)
+    (100, 1)
     """
-    return max(1, steps // 5)
+    return max(1, steps // 3)
 
 
 @dataclass(frozen=True)
@@ -223,10 +224,11 @@ def _temporal_start(
     previous_input: np.ndarray, current: np.ndarray, previous_output: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The previous stylized frame warped onto the current frame, and the mask where
-    the flow is trusted: ``((H, W, 3) float32 0-1, (H, W) float32 0/1)``."""
+    the flow is trusted: ``((H, W, 3) float32 0-1, (H, W) float32 0/1)``. Bicubic: a
+    bilinear warp blurs the strokes a little more at every frame (docs/video.md)."""
     back = optical_flow(current, previous_input)
     mask = consistency_mask(back, optical_flow(previous_input, current))
-    return warp(previous_output.astype(np.float32) / 255, back), mask
+    return warp(previous_output.astype(np.float32) / 255, back, bicubic=True).clip(0, 1), mask
 
 
 def stylize_video(
