@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import pickle
 import socket
+import time
+import warnings
 from typing import TYPE_CHECKING, Any, Generator, Sequence
 
 import numpy as np
@@ -199,30 +202,35 @@ def _on_ray_data(jobs: Sequence[Job], workers: int | None, stop: StopSignal | No
     """Run the fast ``jobs`` through Ray Data: ``map_batches`` of :class:`_FastPainter`
     over an actor pool, :data:`FAST_BATCH` jobs per call, each call's outcomes together
     as it ends. A stop is looked at between calls; then the jobs whose outputs the
-    workers had already written are reported ``ok`` (without their seconds), and
-    those in progress are abandoned.
-    A batch whose worker died more than :data:`RETRIES` times is skipped (Ray Data's
-    ``max_errored_blocks``) and its jobs are failed; the others go on."""
-    count, _, options = _worker_shape(workers, len(jobs))
-    dataset = ray.data.from_items([{"job": pickle.dumps(job)} for job in jobs], override_num_blocks=-(-len(jobs) // FAST_BATCH))
+    workers had already written in this run are reported ``ok`` (without their
+    seconds), and those in progress are abandoned. A batch whose worker died more than
+    :data:`RETRIES` times is skipped (Ray Data's ``max_errored_blocks``) and its jobs
+    are failed; the others go on."""
+    blocks = -(-len(jobs) // FAST_BATCH)
+    count, _, options = _worker_shape(workers, blocks)  # no more workers than blocks: none idle
+    dataset = ray.data.from_items([{"job": pickle.dumps(job)} for job in jobs], override_num_blocks=blocks)
     dataset.context.enable_progress_bars = False  # stylegram reports the progress
     dataset.context.max_errored_blocks = len(jobs)
-    painted = dataset.map_batches(
-        _FastPainter,
-        batch_size=FAST_BATCH,
-        batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=count),
+    with warnings.catch_warnings():
         # Ray Data's default is to restart a dead worker forever; Ray 2.60 takes the
-        # limit only as a (deprecated) remote argument.
-        max_restarts=RETRIES,
-        max_task_retries=RETRIES,
-        **options,
-    )
+        # limit only as a remote argument, which it warns is deprecated: not the
+        # user's concern, so not on their terminal (revisit when the pin moves).
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=DeprecationWarning)
+        painted = dataset.map_batches(
+            _FastPainter,
+            batch_size=FAST_BATCH,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=count),
+            max_restarts=RETRIES,
+            max_task_retries=RETRIES,
+            **options,
+        )
     ended: set[str] = set()
     quiet = logging.getLogger("ray.data")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # no per-dataset execution log on the user's terminal
     batches = painted.iter_batches(batch_size=None, batch_format="numpy")  # each call's jobs together
+    begun = time.time()
     stopped = False
     try:
         for batch in batches:
@@ -242,7 +250,7 @@ def _on_ray_data(jobs: Sequence[Job], workers: int | None, stop: StopSignal | No
         if job.output in ended:
             continue
         if stopped:  # finished by a worker but not yet reported when the batch stopped
-            if job.is_done():
+            if job.is_done() and os.path.getmtime(job.output) >= begun:  # not an --overwrite's old one
                 yield JobOutcome(job, "ok")
         else:
             yield JobOutcome(job, "failed", error=StylegramError(f"its Ray worker died more than {RETRIES} times"))

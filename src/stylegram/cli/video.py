@@ -87,7 +87,7 @@ def video_command(
                 bar = tqdm(total=event.frames, unit="frame", dynamic_ncols=True, bar_format=bar_format)
             left = int(event.seconds_left)
             bar.set_postfix_str(
-                f"frame {event.frame} of {event.frames}, {event.seconds_per_frame:.1f} s/frame, {left // 60}:{left % 60:02d} left",
+                f"frame {event.frame} of {event.frames}, {event.seconds_per_frame:.2g} s/frame, {left // 60}:{left % 60:02d} left",
                 refresh=False,
             )
             bar.update(event.frame - bar.n)
