@@ -62,11 +62,10 @@ _REACH_SECONDS = 5.0  # how long a cluster's address may take to answer at all
 class _FastPainter:
     """A Ray Data actor for fast jobs: each call runs a batch of them, one after another."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpus: int) -> None:
         import torch
 
-        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        torch.set_num_threads(max(1, int(cpus)))  # the CPUs Ray gave this worker, no more
+        torch.set_num_threads(max(1, cpus))  # the CPUs Ray gave this worker, no more
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``batch["job"]``: pickled :class:`Job` values; returns their pickled outcomes."""
@@ -207,7 +206,7 @@ def _on_ray_data(jobs: Sequence[Job], workers: int | None, stop: StopSignal | No
     :data:`RETRIES` times is skipped (Ray Data's ``max_errored_blocks``) and its jobs
     are failed; the others go on."""
     blocks = -(-len(jobs) // FAST_BATCH)
-    count, _, options = _worker_shape(workers, blocks)  # no more workers than blocks: none idle
+    count, threads, options = _worker_shape(workers, blocks)  # no more workers than blocks: none idle
     dataset = ray.data.from_items([{"job": pickle.dumps(job)} for job in jobs], override_num_blocks=blocks)
     dataset.context.enable_progress_bars = False  # stylegram reports the progress
     dataset.context.max_errored_blocks = len(jobs)
@@ -218,6 +217,7 @@ def _on_ray_data(jobs: Sequence[Job], workers: int | None, stop: StopSignal | No
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=DeprecationWarning)
         painted = dataset.map_batches(
             _FastPainter,
+            fn_constructor_args=(threads,),
             batch_size=FAST_BATCH,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=count),
