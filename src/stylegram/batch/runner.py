@@ -166,8 +166,8 @@ def run_batch(
     _make_folders(jobs)
     result = BatchSummary(path=Path(summary) if summary is not None else None)
     start = time.perf_counter()
-    run_start = start  # when the first job not skipped started: the time-left clock
     counts = {"ran": 0, "failed": 0, "skipped": 0}
+    first_end: list[float] = []  # when the first job run ended: the time-left clock starts there
 
     def record(outcome: JobOutcome) -> None:
         result.outcomes.append(outcome)
@@ -175,12 +175,15 @@ def run_batch(
         if outcome.status == "stopped":
             return
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        now = time.perf_counter()
         if outcome.status in ("ok", "failed"):
             counts["ran"] += 1
+            first_end[:] = first_end or [now]
         if callback is not None:
-            now = time.perf_counter()
             left = len(jobs) - len(result.outcomes)
-            per_job = (now - run_start) / counts["ran"] if counts["ran"] else None
+            # From the second job run on: the first one's time holds the start-up (the
+            # encoder's loading, Ray's workers), which the rest do not pay again.
+            per_job = (now - first_end[0]) / (counts["ran"] - 1) if counts["ran"] > 1 else None
             callback(
                 BatchProgress(
                     done=len(result.outcomes),
@@ -201,7 +204,6 @@ def run_batch(
             else:
                 todo.append(job)
         ended: set[str] = set()
-        run_start = time.perf_counter()
         outcomes = _engine(engine, todo, address, workers, stop)
         try:
             for outcome in outcomes:

@@ -70,8 +70,9 @@ class BatchProgress:
         failed: Jobs failed so far.
         skipped: Jobs skipped so far (already done).
         elapsed: Seconds since the batch started.
-        seconds_left: Estimated seconds to the end (the wall time per job run so far
-            times the jobs left, so parallel workers count), ``None`` before one job ran.
+        seconds_left: Estimated seconds to the end: the wall time per job run since
+            the first one ended (so start-up is not counted and parallel workers are)
+            times the jobs left; ``None`` before two jobs ran.
         outcome: The job that just ended.
     """
 

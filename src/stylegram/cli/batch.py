@@ -109,7 +109,9 @@ def batch_command(debug: bool, **arguments: Any) -> None:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
     for outcome in result.failed:
-        click.echo(f"stylegram: failed: {outcome.job.output}: {' '.join(outcome.error.render(_name).splitlines())}", err=True)
+        message = " ".join(outcome.error.render(_name).splitlines())
+        named = message.startswith(f"{outcome.job.output}:")  # the error names the output already
+        click.echo(f"stylegram: failed: {message if named else f'{outcome.job.output}: {message}'}", err=True)
     written, skipped = len(result.having("ok")), len(result.having("skipped"))
     line = (
         f"stylegram: {written + skipped} of {len(result.outcomes)} jobs done ({written} written, {skipped} skipped), "

@@ -66,6 +66,7 @@ def _model_output(path: Path) -> None:
 @click.option("--checkpoint-every", type=click.IntRange(min=1), default=100, show_default=True, metavar="N", help="Write OUT-stem.ckpt every N steps (and on Ctrl+C).")
 @click.option("--preview-every", type=click.IntRange(min=0), default=100, show_default=True, metavar="N", help="Write OUT-stem.preview.png (the first photo, stylized) every N steps; 0: never.")
 @click.option("--resume", is_flag=True, help="Continue from OUT-stem.ckpt with the same settings.")
+@click.option("--title", default="", metavar="TEXT", help="The painting's artist, title and year, kept in the model's record (shown by: stylegram models).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages (errors still shown).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @_loss_options
@@ -84,6 +85,7 @@ def train_command(
     checkpoint_every: int,
     preview_every: int,
     resume: bool,
+    title: str,
     quiet: bool,
     debug: bool,
     **loss_options: Any,
@@ -125,7 +127,7 @@ def train_command(
             try:
                 model = fast.train(
                     painting, settings, loss, photos=photos, callback=on_event, checkpoint=checkpoint,
-                    checkpoint_every=checkpoint_every, resume=resume, command=command,
+                    checkpoint_every=checkpoint_every, resume=resume, command=command, title=title,
                 )
             except Interrupted as error:
                 bar.close()
@@ -190,9 +192,10 @@ def models_command(as_json: bool) -> None:
         return
     for name, record in records.items():
         recipe = record["recipe"]
+        painting = f"{record['title']} ({record['painting']})" if record["title"] else record["painting"]
         click.echo(
-            f"{name}: {record['painting']}; {record['steps']} steps at {recipe['size']} px, batch {recipe['batch']}, "
-            f"{recipe['width']} width, {record['seconds'] / 60:.0f} min on {record['machine']}"
+            f"{name}: {painting}; {record['steps']} steps at {recipe['size']} px, batch {recipe['batch']}, "
+            f"{recipe['width']} width, style weight {recipe['loss']['style_weight']:g}, {record['seconds'] / 60:.0f} min on {record['machine']}"
         )
 
 

@@ -87,7 +87,9 @@ class ModelRecord:
     """How a model was made (JSON-compatible values only).
 
     Attributes:
-        painting: The style image's file name (and title, for built-in models).
+        painting: The style image's file name.
+        title: The painting's artist, title and year as the trainer gave them
+            (``stylegram train --title``); empty when not given.
         recipe: The training settings: ``size``, ``batch``, ``width``, ``lr``, the
             loss settings, the photo folder and count, ``seed``, ``precision``.
         steps: Training steps done.
@@ -106,6 +108,7 @@ class ModelRecord:
     losses: dict[str, float] = field(default_factory=dict)
     command: str = ""
     stylegram: str = ""
+    title: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a plain dictionary."""

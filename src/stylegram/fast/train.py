@@ -117,6 +117,7 @@ def train(
     checkpoint_every: int = 100,
     resume: bool = False,
     command: str = "",
+    title: str = "",
     stop: Callable[[], bool] | None = None,
 ) -> FastModel:
     """Train a network that paints photos in the style of ``painting``.
@@ -136,6 +137,7 @@ def train(
         checkpoint_every: Steps between checkpoints.
         resume: Continue from ``checkpoint`` (which must exist and match the recipe).
         command: The command line to store in the record.
+        title: The painting's artist, title and year, for the record.
         stop: Checked after each step; when it returns ``True`` the run stops as on Ctrl+C.
 
     Returns:
@@ -271,6 +273,7 @@ def train(
         losses={k: round(sum(h[k] for h in history) / len(history), 5) for k in history[0]} if history else {},
         command=command,
         stylegram=__version__,
+        title=title,
     )
     return FastModel(net.cpu().eval(), record)
 

@@ -399,7 +399,7 @@ def write_image(
     try:
         name, handle = _temporary_beside(target, 0o600 if private else 0o666)
     except OSError as error:
-        raise OutputPathError(f"{target}: could not write the image ({error})", str(target)) from None
+        raise OutputPathError(f"{target}: could not write the image ({error.strerror or error})", str(target)) from None
     try:
         with handle:
             image.save(handle, format=fmt, **options)
@@ -408,7 +408,7 @@ def write_image(
         os.replace(name, target)
     except OSError as error:
         name.unlink(missing_ok=True)
-        raise OutputPathError(f"{target}: could not write the image ({error})", str(target)) from None
+        raise OutputPathError(f"{target}: could not write the image ({error.strerror or error})", str(target)) from None
     except BaseException:
         name.unlink(missing_ok=True)
         raise

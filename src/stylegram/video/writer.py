@@ -139,7 +139,7 @@ def write_clip(
         os.replace(temporary, target)
     except OSError as error:
         _remove(temporary)
-        raise OutputPathError(f"{target}: could not write the video ({error})", str(target)) from None
+        raise OutputPathError(f"{target}: could not write the video ({error.strerror or error})", str(target)) from None
     except BaseException:
         _remove(temporary)
         raise
