@@ -27,6 +27,7 @@ __all__ = [
     "OptimizerSettings",
     "LossSettings",
     "RuntimeSettings",
+    "TRAIN_LOSS",
     "DEFAULT_LR",
     "DEFAULT_SIZE",
     "MIN_SIDE",
@@ -430,3 +431,11 @@ def _tuples(value: Any) -> Any:
 _INT_FIELDS = ("size", "steps", "seed")
 _FLOAT_FIELDS = ("content_weight", "style_weight", "tv_weight", "lr", "style_scale")
 _TEXT_FIELDS = ("optimizer", "init", "pooling", "weights", "preprocessing", "device", "precision")
+
+
+TRAIN_LOSS = LossSettings(content_layers=(("conv2_2", 1.0),), style_weight=3.0)
+"""The perceptual loss a fast network trains with unless told otherwise
+(``stylegram train``, :func:`stylegram.fast.train`): content at ``conv2_2``, as
+Johnson et al. (ECCV 2016) take it at relu2_2, and style weight 3; the rest as the
+optimization's. A deep content layer (``conv4_2``, the optimization's) let the network
+redraw the photo's shapes; measured in docs/fast.md ("Choosing the recipe")."""

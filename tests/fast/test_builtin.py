@@ -39,7 +39,6 @@ def test_a_built_in_moves_an_unseen_photo_toward_its_painting(name, judge):
 
 def test_init_fast_starts_the_optimization_from_the_models_painting(photo_dir, painting):
     import numpy as np
-    import pytest
 
     from stylegram import OptionError, StyleConfig, api, run
 

@@ -85,6 +85,8 @@ def test_train_writes_a_model_with_its_record(painting, photo_dir, tmp_path):
     record = load_model(out).record
     assert record.steps == 2 and record.recipe["size"] == 64 and record.painting == "starry.png"
     assert record.title == "Vincent van Gogh, The Starry Night (1889)"
+    # The training loss's defaults (TRAIN_LOSS), not the optimization's: content at conv2_2, style weight 3.
+    assert record.recipe["loss"]["content_layers"] == [["conv2_2", 1.0]] and record.recipe["loss"]["style_weight"] == 3.0
     assert Image.open(tmp_path / "m.preview.png").size == (64, 48)
     assert (tmp_path / "m.ckpt").is_file()
     again = invoke("train", painting, "-o", out, "--photos", photo_dir, "--steps", 2)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from dataclasses import MISSING, fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from ..config import LossSettings, flag
+from ..config import TRAIN_LOSS, LossSettings, flag
 from ..errors import OptionError, OutputPathError
 
 __all__ = ["register"]
@@ -30,9 +30,10 @@ _TRAIN_LOSS_FIELDS = [f for f in fields(LossSettings) if f.name != "preserve_col
 
 def _loss_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """One option per :class:`~stylegram.config.LossSettings` field (the main command's
-    loss options), colour preservation aside (``apply --preserve-color`` does it)."""
+    loss options) with :data:`~stylegram.config.TRAIN_LOSS`'s values as defaults,
+    colour preservation aside (``apply --preserve-color`` does it)."""
     for f in reversed(_TRAIN_LOSS_FIELDS):
-        default = f.default if f.default is not MISSING else None
+        default = getattr(TRAIN_LOSS, f.name)
         shown = ",".join(f"{n}:{w:g}" for n, w in default) if isinstance(default, tuple) else default
         help_text = f.metadata["help"] + (f" One of: {', '.join(f.metadata['choices'])}." if f.metadata["choices"] else "")
         option = click.option(
@@ -107,7 +108,7 @@ def train_command(
         _model_output(output)
         fast.photo_paths(photos)  # a missing or empty folder fails before the progress bar
         read_image(painting)
-        loss = LossSettings(**{k: v for k, v in loss_options.items() if v is not None})
+        loss = replace(TRAIN_LOSS, **{k: v for k, v in loss_options.items() if v is not None})
         settings = fast.TrainSettings(size=size, steps=steps, batch=batch, width=width, lr=lr, seed=seed, device=device, precision=precision)
         checkpoint = fast.checkpoint_path(output)
         if not resume and checkpoint.exists():

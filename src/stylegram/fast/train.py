@@ -29,7 +29,7 @@ from PIL import Image
 
 from .._device import resolve_device, resolve_precision, seed_generator
 from .._version import __version__
-from ..config import MIN_SIDE, LossSettings
+from ..config import MIN_SIDE, TRAIN_LOSS, LossSettings
 from ..errors import Interrupted, NonFiniteLossError, OptionError
 from ..events import ProgressCallback, ProgressEvent
 from ..image import fit_long_side, read_image, resize, to_pil, to_tensor
@@ -127,7 +127,7 @@ def train(
             resized to a long side of ``loss.style_scale`` x ``settings.size``.
         settings: The recipe; default :class:`TrainSettings()`.
         loss: The perceptual loss's settings; default
-            :class:`~stylegram.config.LossSettings()` (the optimization's own defaults).
+            :data:`~stylegram.config.TRAIN_LOSS` (content at ``conv2_2``, style weight 3).
         photos: A folder of training photos; default the shipped Kodak set.
         callback: Receives a :class:`~stylegram.events.ProgressEvent` per step;
             ``event.image()`` renders the network's current output for the first
@@ -153,7 +153,7 @@ def train(
             checkpoint keeps the last finite weights.
     """
     settings = settings or TrainSettings()
-    loss = loss or LossSettings()
+    loss = loss or TRAIN_LOSS
     paths = photo_paths(photos)
     style = read_image(painting).composited()
     crops = PhotoCrops(paths, settings.size)
