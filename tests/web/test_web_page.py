@@ -405,6 +405,7 @@ def open_fast_mode(context, server):
 
 def test_fast_mode_paints_the_photo_with_a_built_in_model(server, context):
     page = open_fast_mode(context, server)
+    assert page.locator("#fast-model input").input_value() == "Vincent van Gogh, The Starry Night (1889)"  # the painting's title
     before = job_folders()
     page.locator("#fast-size").get_by_role("textbox").fill("128")
     page.locator("#fast-strength").get_by_role("spinbutton").fill("0.5")

@@ -136,6 +136,7 @@ def add_fast_mode(settings: WebSettings, folder_for: Callable[[str], Path]) -> N
     models = FastModels()
     names = list(fast.builtin_models())
     default = "starry_night" if "starry_night" in names else next(iter(names), None)  # the example painting's
+    choices = [(models.get(name, None).record.title or name, name) for name in names]  # shown: the painting
     gr.Markdown(
         "A network trained once on a painting (Johnson et al. 2016, `stylegram train`) paints "
         "the photo in one pass, in about a second. Pick a built-in model or upload one you trained."
@@ -147,7 +148,7 @@ def add_fast_mode(settings: WebSettings, folder_for: Callable[[str], Path]) -> N
                          elem_id="fast-photo", height=240)
             )
             use_example = gr.Button("Use the example photo", elem_id="fast-example")
-            model_name = gr.Dropdown(names, value=default, label="Built-in model",
+            model_name = gr.Dropdown(choices, value=default, label="Built-in model",
                                      elem_id="fast-model")
             model_file = gr.File(label="Or your own model file (.pt, from stylegram train)", file_types=[".pt"],
                                  elem_id="fast-model-file", height=120)
